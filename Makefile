@@ -1,0 +1,54 @@
+# Two entry points for a new machine: `make demo` and `make test`.
+# Each one creates the virtual environment it needs from requirements.lock.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed-stamp
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help venv demo test lint fmt warehouse-start warehouse-stop warehouse-status clean
+
+help:
+	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
+	@echo "make test   - run the test suite against an embedded PostgreSQL"
+	@echo "make lint   - ruff check + format check"
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install -q -p $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q -p $(PY) --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/pingan demo --months 2024-08 2024-09
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check pingan_transforms dags tests
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pingan_transforms dags tests
+	$(VENV)/bin/ruff format --check pingan_transforms dags tests
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix pingan_transforms dags tests
+	$(VENV)/bin/ruff format pingan_transforms dags tests
+
+warehouse-start: $(STAMP)
+	$(VENV)/bin/pingan warehouse start
+
+warehouse-stop: $(STAMP)
+	$(VENV)/bin/pingan warehouse stop
+
+warehouse-status: $(STAMP)
+	$(VENV)/bin/pingan warehouse status
+
+clean:
+	-$(VENV)/bin/pingan warehouse stop
+	rm -rf .pingan output dbt_project/target dbt_project/logs

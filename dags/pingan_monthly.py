@@ -1,0 +1,62 @@
+"""Monthly 平安指数 run: regions → police extract → dbt build → ranking file.
+
+The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
+starts on Sep 1 and publishes August. Every task calls one function of
+``pingan_transforms.tasks`` and is idempotent for its interval.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+
+RAW_POLICE = Asset("pingan://warehouse/raw/police__incidents")
+RAW_REGIONS = Asset("pingan://warehouse/raw/regions__master")
+MART_INDEX = Asset("pingan://warehouse/marts/region_index_monthly")
+
+
+@dag(
+    dag_id="pingan_monthly",
+    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["pingan"],
+    default_args={"retries": 0},
+)
+def pingan_monthly() -> None:
+    @task(outlets=[RAW_REGIONS])
+    def load_regions() -> dict:
+        from pingan_transforms.tasks import load_regions
+
+        return load_regions()
+
+    @task(
+        outlets=[RAW_POLICE],
+        retries=3,
+        retry_delay=timedelta(seconds=30),
+        retry_exponential_backoff=True,
+    )
+    def extract_police(data_interval_end=None) -> dict:
+        from pingan_transforms.tasks import extract_police
+
+        return extract_police(data_interval_end)
+
+    @task(outlets=[MART_INDEX])
+    def dbt_build() -> dict:
+        from pingan_transforms.tasks import build_models
+
+        return build_models()
+
+    @task
+    def export_ranking(data_interval_start=None) -> dict:
+        from pingan_transforms.tasks import export_ranking
+
+        return export_ranking(data_interval_start)
+
+    load_regions() >> extract_police() >> dbt_build() >> export_ranking()
+
+
+pingan_monthly_dag = pingan_monthly()

@@ -1,0 +1,177 @@
+"""``pingan``: the command line for operators and for ``make demo``.
+
+Errors the user can fix (configuration, an unreachable server) print one clear
+message and exit 2; no traceback is the user interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pingan_transforms.months import Month
+from pingan_transforms.settings import ConfigError, Settings, get_settings
+
+
+def _warehouse(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.warehouse.connection import embedded_server, redact, resolve_target
+
+    if not settings.embedded:
+        if args.action in ("start", "stop"):
+            url = redact(settings.warehouse_url or "")
+            print(f"PINGAN_WAREHOUSE_URL is set: the warehouse is {url} and is not managed here")
+            return 0
+        print(redact(resolve_target(settings).url))
+        return 0
+    server = embedded_server(settings)
+    if args.action == "start":
+        status = server.start()
+        print(f"embedded PostgreSQL running (pid {status.pid}, 127.0.0.1:{status.port}, "
+              f"data {settings.pgdata})")  # fmt: skip
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    elif args.action == "status":
+        status = server.status()
+        if status.running:
+            print(f"running: pid {status.pid}, port {status.port}, data {settings.pgdata}")
+        else:
+            print(f"not running (data {settings.pgdata})")
+            return 1
+    elif args.action == "url":
+        print(resolve_target(settings, start=False).url)
+    return 0
+
+
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.simulate import regions as sim_regions
+
+    if args.what == "regions":
+        path = _write_demo_regions(settings, args.seed)
+        print(f"region master written to {path}")
+        return 0
+    from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
+    from pingan_transforms.warehouse import ensure_database, resolve_target
+
+    months = [Month.parse(m) for m in args.months]
+    regions = sim_regions.read_master(settings.region_master_path)
+    target = resolve_target(settings).with_database(settings.police_db)
+    ensure_database(target)
+    count = fill_front_database(target.url, PoliceSimulation(seed=args.seed), regions, months)
+    print(f"police front database {target.dbname}: {count} incidents for "
+          f"{', '.join(map(str, months))}")  # fmt: skip
+    return 0
+
+
+def _write_demo_regions(settings: Settings, seed: int):
+    from pingan_transforms.simulate import regions as sim_regions
+
+    divisions = sim_regions.read_divisions(
+        settings.project_dir / "data" / "regions" / "tongzhou_towns.csv"
+    )
+    master = sim_regions.generate_master(divisions, seed=seed)
+    return sim_regions.write_master(master, settings.region_master_path)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.orchestrate import ensure_airflow_db, run_month
+
+    ensure_airflow_db(settings)
+    for text in args.months:
+        month = Month.parse(text)
+        states = run_month(settings, month)
+        print(f"pingan_monthly {month}: " + ", ".join(f"{t}={s}" for t, s in states.items()))
+    return 0
+
+
+def _ranking(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.publish.ranking import fetch_ranking, format_table
+    from pingan_transforms.warehouse import resolve_target
+
+    month = Month.parse(args.month)
+    rows = fetch_ranking(resolve_target(settings), month, settings.scheme_code)
+    if not rows:
+        print(f"no ranking for {month}")
+        return 1
+    print(
+        format_table(rows, f"{month} 平安指数排名 ({settings.scheme_code}, {len(rows)} 个乡镇街道)")
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
+    import os
+
+    from pingan_transforms.warehouse import resolve_target
+
+    months = [Month.parse(m) for m in args.months]
+    target = resolve_target(settings)
+    print(f"warehouse: {target.host}:{target.port}/{target.dbname}")
+    if settings.regions_file is None:
+        print(f"region master: {_write_demo_regions(settings, args.seed)}")
+    police_url = target.with_database(settings.police_db).url
+    os.environ.setdefault(f"AIRFLOW_CONN_{settings.police_conn_id.upper()}", police_url)
+    sim = argparse.Namespace(what="police", months=[str(m) for m in months], seed=args.seed)
+    _simulate(sim, settings)
+    _run(argparse.Namespace(months=[str(m) for m in months]), settings)
+    for month in months:
+        print(
+            f"ranking file: {settings.output_dir / 'rankings'}/{settings.scheme_code}_{month}.csv"
+        )
+    print()
+    return _ranking(argparse.Namespace(month=str(months[-1])), settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pingan", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="manage the embedded PostgreSQL warehouse")
+    wh.add_argument("action", choices=["start", "stop", "status", "url"])
+    wh.set_defaults(func=_warehouse)
+
+    sim = sub.add_parser("simulate", help="fill the simulated source systems")
+    sim.add_argument("what", choices=["regions", "police"])
+    sim.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])
+    sim.add_argument("--seed", type=int, default=20240801)
+    sim.set_defaults(func=_simulate)
+
+    run = sub.add_parser("run", help="run pingan_monthly with dag.test() for the given months")
+    run.add_argument("months", nargs="+", metavar="YYYY-MM")
+    run.set_defaults(func=_run)
+
+    rank = sub.add_parser("ranking", help="print a month's ranking")
+    rank.add_argument("month", metavar="YYYY-MM")
+    rank.set_defaults(func=_ranking)
+
+    demo = sub.add_parser("demo", help="everything from nothing, then print the latest ranking")
+    demo.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])
+    demo.add_argument("--seed", type=int, default=20240801)
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        if args.command in ("run", "demo"):
+            from pingan_transforms.orchestrate import apply_airflow_env
+
+            apply_airflow_env(settings)
+        return int(args.func(args, settings))
+    except ConfigError as exc:
+        print(f"pingan: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a failed run: one line of what failed, details are in the logs
+        from pingan_transforms.orchestrate import DagRunFailed
+        from pingan_transforms.transform import DbtError
+
+        if isinstance(exc, DagRunFailed | DbtError):
+            print(f"pingan: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

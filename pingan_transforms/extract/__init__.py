@@ -1,0 +1,1 @@
+"""Connectors that read the source systems, one module per kind of source."""

@@ -1,0 +1,1 @@
+"""Loading into ``raw``: COPY, one transaction per batch, append-only."""

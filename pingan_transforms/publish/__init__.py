@@ -1,0 +1,1 @@
+"""Publishing: rankings files and (later) the bulletin and its email."""

@@ -1,0 +1,116 @@
+"""Typed settings for the whole pipeline.
+
+All configuration comes from environment variables prefixed ``PINGAN_`` (or a
+``.env`` file in the project root), so that the same code runs in the embedded
+demo, against an external warehouse and in the docker-compose stack. Nothing
+else in the package reads ``os.environ`` for its own configuration.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A configuration problem the user must fix; the message says where and how."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PINGAN_", env_file=PROJECT_DIR / ".env", extra="ignore"
+    )
+
+    project_dir: Path = PROJECT_DIR
+    state_dir: Path = Field(default=PROJECT_DIR / ".pingan", description="private runtime state")
+    output_dir: Path = Field(default=PROJECT_DIR / "output", description="published files")
+
+    warehouse_url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of an external warehouse; unset = embedded server",
+    )
+    warehouse_db: str = Field(default="pingan", description="database name on the embedded server")
+    embedded_port: int | None = Field(
+        default=None, description="fixed TCP port for the embedded server (default: a free one)"
+    )
+
+    pii_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for personal data; unset = a random key kept in the state dir",
+    )
+    scheme_code: str = Field(default="tongzhou_basic", description="scheme the run publishes")
+    police_conn_id: str = "pingan_police_front"
+    police_db: str = Field(default="police_front", description="simulated front database name")
+    regions_file: Path | None = Field(default=None, description="region master CSV")
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError(
+                "PINGAN_WAREHOUSE_URL must be a postgresql:// URL, "
+                "e.g. postgresql://user:password@host:5432/pingan"
+            )
+        return value
+
+    @property
+    def embedded(self) -> bool:
+        return self.warehouse_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.state_dir / "pgdata"
+
+    @property
+    def sources_dir(self) -> Path:
+        """Where simulated source systems drop their files (regions master, later fire/survey)."""
+        return self.state_dir / "sources"
+
+    @property
+    def region_master_path(self) -> Path:
+        return self.regions_file or self.sources_dir / "regions" / "regions_master.csv"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_dir / "dbt_project"
+
+    @property
+    def infra_sql_dir(self) -> Path:
+        return self.project_dir / "infra" / "warehouse"
+
+    @cached_property
+    def pii_secret(self) -> bytes:
+        """The HMAC key: from configuration, or generated once per checkout (never committed)."""
+        if self.pii_key is not None:
+            return self.pii_key.get_secret_value().encode()
+        key_file = self.state_dir / "pii.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+def get_settings() -> Settings:
+    """Load settings, turning validation errors into a message naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "PINGAN_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']}")
+        raise ConfigError(
+            "invalid configuration (environment or .env):\n  " + "\n  ".join(lines)
+        ) from None

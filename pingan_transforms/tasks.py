@@ -1,0 +1,70 @@
+"""The functions Airflow tasks call: one function per task, keyed by the data interval.
+
+Each function resolves its own configuration and warehouse, so a task can run
+on any worker and be retried or re-run for the same interval with the same
+result. They return small JSON-serialisable summaries (shown as XCom).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pingan_transforms.months import Month
+from pingan_transforms.settings import get_settings
+from pingan_transforms.warehouse import prepare_warehouse, resolve_target
+
+
+def load_regions() -> dict[str, object]:
+    """Prepare the warehouse schemas and load the region master if it changed."""
+    from pingan_transforms.load.regions import load_region_master
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    applied = prepare_warehouse(target, settings)
+    result = load_region_master(settings.region_master_path, target)
+    return {
+        "init_sql": applied,
+        "batch_id": result.batch_id if result else None,
+        "rows": result.rows if result else 0,
+        "unchanged": result is None,
+    }
+
+
+def extract_police(data_interval_end: datetime) -> dict[str, object]:
+    """Extract 110 incidents updated up to the end of the run's data interval."""
+    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.extract.police import extract_incidents
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    url = source_url(settings.police_conn_id, settings, settings.police_db)
+    result = extract_incidents(
+        url, target, cutoff=data_interval_end, pii_key=settings.pii_secret, tz=settings.timezone
+    )
+    return {"batch_id": result.batch_id, "rows": result.rows, "source": "police.incidents"}
+
+
+def build_models() -> dict[str, object]:
+    """``dbt build``: seeds, models and their tests; raises if any test fails."""
+    from pingan_transforms.transform import run_dbt
+
+    settings = get_settings()
+    summary = run_dbt(["build"], resolve_target(settings), settings)
+    return {"summary": str(summary), "counts": summary.counts}
+
+
+def export_ranking(data_interval_start: datetime) -> dict[str, object]:
+    """Write the interval's month ranking to ``output/rankings/<scheme>_<YYYY-MM>.csv``."""
+    from pingan_transforms.publish.ranking import fetch_ranking, write_csv
+
+    settings = get_settings()
+    month = Month.of(data_interval_start, settings.timezone)
+    rows = fetch_ranking(resolve_target(settings), month, settings.scheme_code)
+    if not rows:
+        raise RuntimeError(
+            f"no scores for {month} in marts.region_index_monthly (scheme "
+            f"{settings.scheme_code}): did the extract load any incidents for that month?"
+        )
+    path = settings.output_dir / "rankings" / f"{settings.scheme_code}_{month}.csv"
+    write_csv(rows, path)
+    return {"month": str(month), "path": str(path), "units": len(rows)}
