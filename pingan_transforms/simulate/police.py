@@ -82,7 +82,7 @@ _EPOCH = Month(2023, 1)  # random walks start here so any month range is reprodu
 @dataclass(frozen=True)
 class PoliceSimulation:
     seed: int = 20240801
-    town_spread: float = 0.35  # sd of the log latent level between towns
+    town_spread: float = 0.25  # sd of the log latent level between towns
     monthly_drift: float = 0.10  # sd of the monthly random-walk step
     town_code_only_rate: float = 0.05  # incidents placed only at town level
 

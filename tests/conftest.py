@@ -1,0 +1,78 @@
+"""Test fixtures: a private embedded PostgreSQL for the session, a fresh database per test.
+
+The environment is set at import time, before anything imports Airflow, so that
+Airflow's configuration (home, metadata DB, DAG folder) points at a temporary
+directory. When ``PINGAN_WAREHOUSE_URL`` names an external PostgreSQL, the
+tests create their databases there instead (the role needs CREATEDB).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_STATE = Path(tempfile.mkdtemp(prefix="pingan-test-"))
+os.environ["PINGAN_STATE_DIR"] = str(_STATE)
+os.environ["PINGAN_OUTPUT_DIR"] = str(_STATE / "output")
+os.environ["PINGAN_PII_KEY"] = "test-only-key-" + uuid.uuid4().hex
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PINGAN_REGIONS_FILE", None)
+
+from pingan_transforms.orchestrate import apply_airflow_env  # noqa: E402
+from pingan_transforms.settings import Settings, get_settings  # noqa: E402
+from pingan_transforms.warehouse import WarehouseTarget, prepare_warehouse, resolve_target  # noqa: E402
+from pingan_transforms.warehouse.connection import drop_database, embedded_server  # noqa: E402
+
+apply_airflow_env(get_settings())
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXTERNAL_URL = os.environ.get("PINGAN_WAREHOUSE_URL")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[WarehouseTarget]:
+    """The session's PostgreSQL server (its maintenance database)."""
+    settings = get_settings()
+    target = resolve_target(settings)
+    yield target.with_database("postgres")
+    if settings.embedded:
+        embedded_server(settings).stop()
+        shutil.rmtree(_STATE, ignore_errors=True)
+
+
+@pytest.fixture
+def databases(
+    server: WarehouseTarget, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[tuple[WarehouseTarget, WarehouseTarget]]:
+    """A fresh warehouse database and police front database, wired into the settings.
+
+    Returns (warehouse, police front). The pipeline's task functions read their
+    settings from the environment, which this fixture points at the new databases.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    warehouse = server.with_database(f"pingan_t_{suffix}")
+    police = server.with_database(f"police_t_{suffix}")
+    if EXTERNAL_URL:
+        monkeypatch.setenv("PINGAN_WAREHOUSE_URL", warehouse.url)
+    monkeypatch.setenv("PINGAN_WAREHOUSE_DB", warehouse.dbname)
+    monkeypatch.setenv("PINGAN_POLICE_DB", police.dbname)
+    monkeypatch.setenv("AIRFLOW_CONN_PINGAN_POLICE_FRONT", police.url)
+    monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output"))
+    from pingan_transforms.warehouse import ensure_database
+
+    prepare_warehouse(warehouse)
+    ensure_database(police)
+    yield warehouse, police
+    drop_database(warehouse)
+    drop_database(police)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()

@@ -1,0 +1,21 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pingan_transforms.simulate import regions as sim_regions
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def tongzhou_master(path: Path, towns: int | None = None, seed: int = 7) -> list:
+    """The demo region master (all 22 towns, or the first ``towns``) written to ``path``."""
+    divisions = sim_regions.read_divisions(PROJECT / "data" / "regions" / "tongzhou_towns.csv")
+    if towns is not None:
+        keep = {d.code for d in divisions if d.level == "township"}
+        keep = set(sorted(keep)[:towns])
+        divisions = [d for d in divisions if d.level != "township" or d.code in keep]
+    master = sim_regions.generate_master(divisions, seed=seed)
+    sim_regions.write_master(master, path)
+    return master

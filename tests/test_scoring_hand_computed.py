@@ -1,0 +1,172 @@
+"""A hand-computed case: three towns, a handful of incidents, scores checked to 2 decimals.
+
+Scheme tongzhou_basic v1 (dbt_project/seeds/scheme_items.csv), every item
+normalised per 10,000 residents + floating population, rule: lose per_unit
+points per unit above the baseline, capped at the item's points.
+
+  item     baseline per_unit points
+  刑事      0.7      2        15
+  侵财      1.6      2        15
+  电诈      1.0      2        10
+  纠纷      4.0      1.5      20
+  火警      0.3      4        20
+  交通      2.5      1.5      20
+
+August (T1 and T2 have 10,000 people at risk, T3 5,000 so its rates double):
+  T1 甲镇: 刑事 3 → (3−0.7)×2 = 4.60; 侵财 1 → 0; 火警 1 → (1−0.3)×4 = 2.80  ⇒ 92.60 良好
+  T2 乙镇: 刑事 1 → 0.60; 纠纷 10 → (10−4)×1.5 = 9.00; 交通 3 → 0.75      ⇒ 89.65 平稳
+  T3 丙街道: 刑事 1 → rate 2 → 2.60; 电诈 1 → rate 2 → 2.00;
+           火警 4 → rate 8 → 30.8, capped at 20                          ⇒ 75.40 较差
+September: only T2 has an incident (火警 1 → 2.80 ⇒ 97.20); T1 and T3 score 100
+and tie for rank 1, T2 is 3rd.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from pingan_transforms import tasks
+from pingan_transforms.months import Month
+from pingan_transforms.simulate.police import FRONT_COLUMNS, FRONT_TABLE_DDL
+from pingan_transforms.simulate.regions import MASTER_COLUMNS
+from pingan_transforms.warehouse import connect
+
+REGIONS = [
+    ("110000", "北京市", "province", "", "", ""),
+    ("110199", "测试区", "county", "110000", "", ""),
+    ("110199001", "甲镇", "township", "110199", "", ""),
+    ("110199002", "乙镇", "township", "110199", "", ""),
+    ("110199003", "丙街道", "township", "110199", "", ""),
+    ("110199001201", "甲村", "village", "110199001", "10000", "0"),
+    ("110199002201", "乙村", "village", "110199002", "8000", "2000"),
+    ("110199003001", "丙社区", "village", "110199003", "4000", "1000"),
+]
+CATEGORY = {"刑事": "10", "侵财": "30", "电信网络诈骗": "40", "纠纷": "60", "交通": "70",
+            "火警": "80", "求助": "90"}  # fmt: skip
+
+
+def _incident(no: str, region: str, category: str, reported: datetime, updated: datetime):
+    row = dict.fromkeys(FRONT_COLUMNS)
+    row.update(
+        jjdbh=no, bjsj=reported, pjsj=reported + timedelta(minutes=2),
+        ddsj=reported + timedelta(minutes=12), jqlbdm=CATEGORY[category], jqlbmc=category,
+        jqxldm=CATEGORY[category] + "01", xzqhdm=region, fadz="测试地址", jd=116.6, wd=39.9,
+        bjrxm="张三", bjrdh="13800000000", bjrsfzh="110112199001010011", hfmyd="满意",
+        gxsj=updated,
+    )  # fmt: skip
+    return tuple(row[c] for c in FRONT_COLUMNS)
+
+
+def _august_incidents():
+    day = datetime(2024, 8, 5, 10, 0)
+    later = day + timedelta(hours=3)
+    plan = [
+        ("110199001201", "刑事", 4),  # one of these is corrected to 求助 later
+        ("110199001201", "侵财", 1),
+        ("110199001201", "火警", 1),
+        ("110199002201", "刑事", 1),
+        ("110199002201", "纠纷", 10),
+        ("110199002201", "交通", 3),
+        ("110199003001", "刑事", 1),
+        ("110199003", "电信网络诈骗", 1),  # placed by its town-level code
+        ("110199003001", "火警", 4),
+        ("110199999201", "刑事", 1),  # unknown region: quarantined
+    ]
+    rows, n = [], 0
+    for region, category, count in plan:
+        for _ in range(count):
+            n += 1
+            rows.append(_incident(f"H{n:04d}", region, category, day, later))
+    return rows
+
+
+@pytest.fixture
+def hand_case(databases, tmp_path, monkeypatch):
+    warehouse, police = databases
+    master = tmp_path / "regions.csv"
+    with open(master, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(MASTER_COLUMNS)
+        for row in REGIONS:
+            writer.writerow([*row, "2020-01-01", ""])
+    monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    with psycopg.connect(police.url) as conn:
+        conn.execute(FRONT_TABLE_DDL)
+        with conn.cursor().copy(f"copy jq_110 ({', '.join(FRONT_COLUMNS)}) from stdin") as cp:
+            for row in _august_incidents():
+                cp.write_row(row)
+    return warehouse, police
+
+
+def _scores(warehouse, month: str):
+    with connect(warehouse) as conn:
+        return {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "select region_name, score, grade, rank_in_peer_group, previous_rank, "
+                "rank_change, score_change_pct from marts.region_index_monthly "
+                "where month_start = %s",
+                (Month.parse(month).first_day,),
+            ).fetchall()
+        }
+
+
+def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
+    warehouse, police = hand_case
+    tasks.load_regions()
+    # first extract sees H0001 as 刑事; the front desk then corrects it to 求助
+    tasks.extract_police(datetime.fromisoformat("2024-08-20T00:00:00+08:00"))
+    with psycopg.connect(police.url) as conn:
+        conn.execute(
+            "update jq_110 set jqlbdm = '90', jqlbmc = '求助', jqxldm = '9001', "
+            "gxsj = '2024-08-25 09:00' where jjdbh = 'H0001'"
+        )
+        conn.execute(
+            f"insert into jq_110 ({', '.join(FRONT_COLUMNS)}) values "
+            f"({', '.join(['%s'] * len(FRONT_COLUMNS))})",
+            _incident("S0001", "110199002201", "火警", datetime(2024, 9, 3, 8), datetime(2024, 9, 3, 9)),
+        )  # fmt: skip
+    tasks.extract_police(datetime.fromisoformat("2024-10-01T00:00:00+08:00"))
+    tasks.build_models()
+
+    aug = _scores(warehouse, "2024-08")
+    assert aug == {
+        "甲镇": (Decimal("92.60"), "良好", 1, None, None, None),
+        "乙镇": (Decimal("89.65"), "平稳", 2, None, None, None),
+        "丙街道": (Decimal("75.40"), "较差", 3, None, None, None),
+    }
+    sep = _scores(warehouse, "2024-09")
+    assert sep == {
+        "甲镇": (Decimal("100.00"), "优秀", 1, 1, 0, Decimal("7.99")),
+        "丙街道": (Decimal("100.00"), "优秀", 1, 3, 2, Decimal("32.63")),
+        "乙镇": (Decimal("97.20"), "优秀", 3, 2, -1, Decimal("8.42")),
+    }
+
+    with connect(warehouse) as conn:
+        # the corrected version replaced the first one in staging
+        assert conn.execute(
+            "select category_key from staging.stg_police__incidents where incident_no = 'H0001'"
+        ).fetchone() == ("assistance",)
+        assert conn.execute(
+            "select count(*) from raw.police__incidents where jjdbh = 'H0001'"
+        ).fetchone() == (2,)
+        # the unplaceable incident is quarantined with its reason, not silently dropped
+        assert conn.execute(
+            "select incident_no, quarantine_reason from intermediate.int_police_incidents_quarantined"
+        ).fetchall() == [("H0027", "region code not in the region master")]
+        # traceability: 丙街道's fire item explains the cap
+        assert conn.execute(
+            "select metric_value, normalised_value, points_lost, item_score "
+            "from marts.region_index_items where region_code = '110199003' "
+            "and item_code = 'AQYH_01' and month_start = '2024-08-01'"
+        ).fetchone() == (Decimal("4.0000"), Decimal("8.0000"), Decimal("20.00"), Decimal("0.00"))
+        # county rollup: counts add up over its towns
+        assert conn.execute(
+            "select value from intermediate.int_region_month_metrics where region_code = '110199' "
+            "and metric_code = 'police_incidents_criminal' and month_start = '2024-08-01'"
+        ).fetchone() == (Decimal("5"),)

@@ -1,0 +1,50 @@
+"""The embedded warehouse: idempotent start, schemas from infra/, clear config errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from pingan_transforms.settings import ConfigError, Settings
+from pingan_transforms.warehouse import WarehouseTarget, connect
+from pingan_transforms.warehouse.connection import embedded_server
+
+
+def test_start_is_idempotent_and_status_reports_the_port(server, settings: Settings) -> None:
+    if not settings.embedded:
+        pytest.skip("external warehouse configured")
+    first = embedded_server(settings).start()
+    second = embedded_server(settings).start()
+    assert first.running and first.pid == second.pid and first.port == second.port
+    assert embedded_server(settings).status().port == server.port
+
+
+def test_layer_schemas_come_from_infra_sql(databases) -> None:
+    warehouse, _ = databases
+    with connect(warehouse) as conn:
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace").fetchall()}
+    assert {"raw", "staging", "intermediate", "marts"} <= schemas
+
+
+def test_bad_warehouse_url_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pingan_transforms.settings import get_settings
+
+    monkeypatch.setenv("PINGAN_WAREHOUSE_URL", "mysql://somewhere/pingan")
+    with pytest.raises(ConfigError, match="PINGAN_WAREHOUSE_URL"):
+        get_settings()
+
+
+def test_unreachable_warehouse_is_a_clear_error() -> None:
+    target = WarehouseTarget("127.0.0.1", 1, "postgres", "", "pingan")
+    with pytest.raises(ConfigError, match="cannot connect to PostgreSQL at 127.0.0.1:1/pingan"):
+        connect(target, connect_timeout=2)
+
+
+def test_cli_status_and_url(server, settings: Settings, capsys) -> None:
+    from pingan_transforms.cli import main
+
+    if not settings.embedded:
+        pytest.skip("external warehouse configured")
+    assert main(["warehouse", "status"]) == 0
+    assert f"port {server.port}" in capsys.readouterr().out
+    assert main(["warehouse", "url"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f":{server.port}/{settings.warehouse_db}")
