@@ -76,3 +76,11 @@ def databases(
 @pytest.fixture
 def settings() -> Settings:
     return get_settings()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's metadata database (SQLite in the session's state dir), migrated once."""
+    from pingan_transforms.orchestrate import ensure_airflow_db
+
+    ensure_airflow_db(get_settings())

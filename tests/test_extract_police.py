@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import psycopg
 
 from pingan_transforms.extract.police import extract_incidents
@@ -37,9 +36,7 @@ def test_simulation_is_reproducible_and_moves(tmp_path) -> None:
     )
 
 
-def test_extract_round_trips_counts_per_window_and_reruns_add_nothing(
-    databases, tmp_path
-) -> None:
+def test_extract_round_trips_counts_per_window_and_reruns_add_nothing(databases, tmp_path) -> None:
     warehouse, police = databases
     regions = tongzhou_master(tmp_path / "regions.csv", towns=3)
     total = fill_front_database(police.url, PoliceSimulation(), regions, [AUG, SEP])

@@ -46,6 +46,7 @@ REGIONS = [
     ("110199002201", "乙村", "village", "110199002", "8000", "2000"),
     ("110199003001", "丙社区", "village", "110199003", "4000", "1000"),
 ]
+SEP_FIRE = datetime(2024, 9, 3, 8)
 CATEGORY = {"刑事": "10", "侵财": "30", "电信网络诈骗": "40", "纠纷": "60", "交通": "70",
             "火警": "80", "求助": "90"}  # fmt: skip
 
@@ -129,8 +130,8 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
         conn.execute(
             f"insert into jq_110 ({', '.join(FRONT_COLUMNS)}) values "
             f"({', '.join(['%s'] * len(FRONT_COLUMNS))})",
-            _incident("S0001", "110199002201", "火警", datetime(2024, 9, 3, 8), datetime(2024, 9, 3, 9)),
-        )  # fmt: skip
+            _incident("S0001", "110199002201", "火警", SEP_FIRE, SEP_FIRE + timedelta(hours=1)),
+        )
     tasks.extract_police(datetime.fromisoformat("2024-10-01T00:00:00+08:00"))
     tasks.build_models()
 
@@ -157,7 +158,8 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
         ).fetchone() == (2,)
         # the unplaceable incident is quarantined with its reason, not silently dropped
         assert conn.execute(
-            "select incident_no, quarantine_reason from intermediate.int_police_incidents_quarantined"
+            "select incident_no, quarantine_reason "
+            "from intermediate.int_police_incidents_quarantined"
         ).fetchall() == [("H0027", "region code not in the region master")]
         # traceability: 丙街道's fire item explains the cap
         assert conn.execute(
