@@ -41,9 +41,14 @@ def server() -> Iterator[WarehouseTarget]:
     settings = get_settings()
     target = resolve_target(settings)
     yield target.with_database("postgres")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the session's embedded server (if one was started) and remove its state."""
+    settings = get_settings()
     if settings.embedded:
         embedded_server(settings).stop()
-        shutil.rmtree(_STATE, ignore_errors=True)
+    shutil.rmtree(_STATE, ignore_errors=True)
 
 
 @pytest.fixture
