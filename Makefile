@@ -9,12 +9,13 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo test bench-load lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
 	@echo "make test   - run the test suite against an embedded PostgreSQL"
 	@echo "make lint   - ruff check + format check"
+	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +30,12 @@ demo: $(STAMP)
 	$(VENV)/bin/pingan demo --months 2024-08 2024-09
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms dags tests
+	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks
 	$(PY) -m pytest
+
+N ?= 5000000
+bench-load: $(STAMP)
+	$(PY) benchmarks/bench_load.py --rows $(N)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms dags tests

@@ -98,3 +98,17 @@ def test_no_personal_data_lands_in_plain_text(databases, tmp_path) -> None:
 
     assert keyed_hash(KEY, secrets[0][1]) in landed
     assert keyed_hash(b"another key", secrets[0][1]) not in landed
+
+
+def test_fast_keyed_hasher_equals_reference_hmac() -> None:
+    import hashlib
+    import hmac
+
+    from pingan_transforms.extract.pii import KeyedHasher, keyed_hash
+
+    for key in (b"", b"short", b"k" * 64, b"a much longer key than one sha-256 block" * 3):
+        fast = KeyedHasher(key)
+        for value in ("13800000000", " 110112 19900101001x ", "张三", None, "", "  "):
+            assert fast(value) == keyed_hash(key, value)
+    expected = hmac.new(b"k", b"110112199001010011X", hashlib.sha256).hexdigest()
+    assert KeyedHasher(b"k")("110112199001010011x") == expected
