@@ -1,4 +1,4 @@
-"""Monthly 平安指数 run: regions → police extract → dbt build → ranking file.
+"""Monthly 平安指数 run: regions → source extracts → dbt build → ranking file.
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of
@@ -14,6 +14,15 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
 RAW_POLICE = Asset("pingan://warehouse/raw/police__incidents")
 RAW_REGIONS = Asset("pingan://warehouse/raw/regions__master")
+RAW_TRAFFIC = Asset("pingan://warehouse/raw/traffic")
+RAW_FIRE = Asset("pingan://warehouse/raw/fire")
+RAW_GOVERNANCE = Asset("pingan://warehouse/raw/governance")
+# Sources can be briefly down: retry with exponential backoff (30 s, 60 s, 120 s).
+SOURCE_RETRIES = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+}
 MART_INDEX = Asset("pingan://warehouse/marts/region_index_monthly")
 
 
@@ -33,16 +42,29 @@ def pingan_monthly() -> None:
 
         return load_regions()
 
-    @task(
-        outlets=[RAW_POLICE],
-        retries=3,
-        retry_delay=timedelta(seconds=30),
-        retry_exponential_backoff=True,
-    )
+    @task(outlets=[RAW_POLICE], **SOURCE_RETRIES)
     def extract_police(data_interval_end=None) -> dict:
         from pingan_transforms.tasks import extract_police
 
         return extract_police(data_interval_end)
+
+    @task(outlets=[RAW_TRAFFIC], **SOURCE_RETRIES)
+    def extract_traffic(data_interval_start=None, data_interval_end=None) -> dict:
+        from pingan_transforms.tasks import extract_traffic
+
+        return extract_traffic(data_interval_start, data_interval_end)
+
+    @task(outlets=[RAW_FIRE], **SOURCE_RETRIES)
+    def extract_fire() -> dict:
+        from pingan_transforms.tasks import extract_fire
+
+        return extract_fire()
+
+    @task(outlets=[RAW_GOVERNANCE], **SOURCE_RETRIES)
+    def extract_governance(data_interval_end=None) -> dict:
+        from pingan_transforms.tasks import extract_governance
+
+        return extract_governance(data_interval_end)
 
     @task(outlets=[MART_INDEX])
     def dbt_build() -> dict:
@@ -56,7 +78,9 @@ def pingan_monthly() -> None:
 
         return export_ranking(data_interval_start)
 
-    load_regions() >> extract_police() >> dbt_build() >> export_ranking()
+    extracts = [extract_police(), extract_traffic(), extract_fire(), extract_governance()]
+    load_regions() >> extracts
+    extracts >> dbt_build() >> export_ranking()
 
 
 pingan_monthly_dag = pingan_monthly()

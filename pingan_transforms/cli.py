@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, Settings, get_settings
@@ -73,14 +74,22 @@ def _write_demo_regions(settings: Settings, seed: int):
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    _run_months(settings, [Month.parse(text) for text in args.months])
+    return 0
+
+
+def _run_months(
+    settings: Settings, months: list[Month], after_each: Callable[[Month], None] | None = None
+) -> None:
+    """The monthly DAG through dag.test(), month after month; ``after_each`` runs between."""
     from pingan_transforms.orchestrate import ensure_airflow_db, run_month
 
     ensure_airflow_db(settings)
-    for text in args.months:
-        month = Month.parse(text)
+    for month in months:
         states = run_month(settings, month)
         print(f"pingan_monthly {month}: " + ", ".join(f"{t}={s}" for t, s in states.items()))
-    return 0
+        if after_each is not None and month != months[-1]:
+            after_each(month)
 
 
 def _ranking(args: argparse.Namespace, settings: Settings) -> int:
@@ -100,8 +109,7 @@ def _ranking(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
-    import os
-
+    from pingan_transforms.simulate.sources import simulated_sources
     from pingan_transforms.warehouse import resolve_target
 
     months = [Month.parse(m) for m in args.months]
@@ -109,15 +117,23 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"warehouse: {target.host}:{target.port}/{target.dbname}")
     if settings.regions_file is None:
         print(f"region master: {_write_demo_regions(settings, args.seed)}")
-    police_url = target.with_database(settings.police_db).url
-    os.environ.setdefault(f"AIRFLOW_CONN_{settings.police_conn_id.upper()}", police_url)
-    sim = argparse.Namespace(what="police", months=[str(m) for m in months], seed=args.seed)
-    _simulate(sim, settings)
-    _run(argparse.Namespace(months=[str(m) for m in months]), settings)
+    with simulated_sources(settings, months, seed=args.seed) as sources:
+        print(f"simulated sources for {', '.join(map(str, months))}: police front database "
+              f"{settings.police_db}, traffic API {sources.traffic_url}")  # fmt: skip
+
+        def correct(month: Month) -> None:
+            # the source systems correct some of the month's records after its run
+            print(f"after the {month} run: {sources.between_runs(month)}")
+
+        _run_months(settings, months, after_each=correct)
+        given = sources.generated
+    from pingan_transforms.load.report import format_counts, source_counts
+
+    print("\nsource rows (given = generated in the source; loaded = raw rows, every version):")
+    print(format_counts(source_counts(target), given))
+    rankings = settings.output_dir / "rankings"
     for month in months:
-        print(
-            f"ranking file: {settings.output_dir / 'rankings'}/{settings.scheme_code}_{month}.csv"
-        )
+        print(f"ranking file: {rankings}/{settings.scheme_code}_{month}.csv")
     print()
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     )
     scheme_code: str = Field(default="tongzhou_basic", description="scheme the run publishes")
     police_conn_id: str = "pingan_police_front"
+    traffic_conn_id: str = "pingan_traffic_api"
+    governance_conn_id: str = "pingan_governance"
+    governance_db: str = Field(default="governance_platform", description="simulated platform DB")
+    fire_drop_dir: Path | None = Field(default=None, description="where fire file drops arrive")
     police_db: str = Field(default="police_front", description="simulated front database name")
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
@@ -74,6 +78,10 @@ class Settings(BaseSettings):
     def sources_dir(self) -> Path:
         """Where simulated source systems drop their files (regions master, later fire/survey)."""
         return self.state_dir / "sources"
+
+    @property
+    def fire_drops(self) -> Path:
+        return self.fire_drop_dir or self.sources_dir / "fire"
 
     @property
     def region_master_path(self) -> Path:

@@ -44,6 +44,61 @@ def extract_police(data_interval_end: datetime) -> dict[str, object]:
     return {"batch_id": result.batch_id, "rows": result.rows, "source": "police.incidents"}
 
 
+def extract_traffic(
+    data_interval_start: datetime, data_interval_end: datetime
+) -> dict[str, object]:
+    """Accidents updated up to the interval's end, and the interval month's violation statistics."""
+    from pingan_transforms.extract.connections import http_source
+    from pingan_transforms.extract.traffic import extract_accidents, extract_violations
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    api = http_source(settings.traffic_conn_id)
+    accidents = extract_accidents(
+        api.base_url, api.token, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
+        tz=settings.timezone,
+    )  # fmt: skip
+    month = Month.of(data_interval_start, settings.timezone)
+    violations = extract_violations(
+        api.base_url, api.token, target, month=month, tz=settings.timezone
+    )
+    return {
+        "source": "traffic",
+        "batches": {"accidents": accidents.batch_id, "violations": violations.batch_id},
+        "rows": {"accidents": accidents.rows, "violations": violations.rows},
+    }
+
+
+def extract_fire() -> dict[str, object]:
+    """Load every new file in the fire department's drop folder (by checksum, once)."""
+    from pingan_transforms.extract.files import extract_fire_drops
+
+    settings = get_settings()
+    results = extract_fire_drops(settings.fire_drops, resolve_target(settings))
+    return {
+        "source": "fire",
+        "files": [r.source_file for r in results],
+        "rows": sum(r.rows for r in results),
+        "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
+    }
+
+
+def extract_governance(data_interval_end: datetime) -> dict[str, object]:
+    """Petitions and disputes updated up to the end of the run's data interval."""
+    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.extract.governance import extract_disputes, extract_petitions
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    url = source_url(settings.governance_conn_id, settings, settings.governance_db)
+    results = [
+        extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
+                tz=settings.timezone)
+        for extract in (extract_petitions, extract_disputes)
+    ]  # fmt: skip
+    return {"source": "governance", "rows": {r.entity: r.rows for r in results}}
+
+
 def build_models() -> dict[str, object]:
     """``dbt build``: seeds, models and their tests; raises if any test fails."""
     from pingan_transforms.transform import run_dbt

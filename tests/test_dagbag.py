@@ -15,12 +15,19 @@ def test_every_dag_file_imports_without_errors() -> None:
     assert bag.import_errors == {}
     assert "pingan_monthly" in bag.dag_ids
     dag = bag.dags["pingan_monthly"]
-    assert [t.task_id for t in dag.topological_sort()] == [
-        "load_regions",
+    extracts = {t.task_id for t in dag.tasks if t.task_id.startswith("extract_")}
+    assert extracts == {
         "extract_police",
-        "dbt_build",
-        "export_ranking",
-    ]
+        "extract_traffic",
+        "extract_fire",
+        "extract_governance",
+    }
+    assert dag.get_task("load_regions").downstream_task_ids == extracts
+    assert dag.get_task("dbt_build").upstream_task_ids == extracts
+    assert dag.get_task("export_ranking").upstream_task_ids == {"dbt_build"}
+    for task_id in extracts:  # every source lands as an Asset and retries with backoff
+        task = dag.get_task(task_id)
+        assert task.outlets and task.retries >= 1 and task.retry_exponential_backoff
 
 
 def test_monthly_timetable_covers_the_previous_calendar_month() -> None:

@@ -7,11 +7,20 @@ import csv
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
 from pingan_transforms.settings import get_settings
-from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
+from pingan_transforms.simulate.sources import simulated_sources
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 
 AUG, SEP = Month(2024, 8), Month(2024, 9)
+RAW_TABLES = (
+    "police__incidents",
+    "traffic__accidents",
+    "traffic__violations",
+    "fire__fires",
+    "fire__inspections",
+    "governance__petitions",
+    "governance__disputes",
+)
 MART_QUERY = (
     "select scheme_code, scheme_version, month_start, region_code, score, grade, "
     "rank_in_peer_group, previous_rank, rank_change, previous_score, score_change_pct "
@@ -31,23 +40,53 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
     master = tmp_path / "regions.csv"
     regions = tongzhou_master(master)
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
-    fill_front_database(police.url, PoliceSimulation(), regions, [AUG, SEP])
     settings = get_settings()
     towns = {r.code: r.name for r in regions if r.level == "township"}
     assert len(towns) == 22
 
-    for month in (AUG, SEP):
-        states = run_month(settings, month)
-        assert set(states.values()) == {"success"}, states
-        ranking = _read_ranking(settings.output_dir / "rankings" / f"tongzhou_basic_{month}.csv")
-        assert sorted(r["区划代码"] for r in ranking) == sorted(towns)
-        assert {r["区划代码"]: r["乡镇街道"] for r in ranking} == towns
-        ranks = [int(r["排名"]) for r in ranking]
-        assert ranks == sorted(ranks) and ranks[0] == 1 and ranks[-1] <= 22
+    with simulated_sources(settings, [AUG, SEP]) as sources:
+        for month in (AUG, SEP):
+            states = run_month(settings, month)
+            assert set(states.values()) == {"success"}, states
+            path = settings.output_dir / "rankings" / f"tongzhou_basic_{month}.csv"
+            ranking = _read_ranking(path)
+            assert sorted(r["区划代码"] for r in ranking) == sorted(towns)
+            assert {r["区划代码"]: r["乡镇街道"] for r in ranking} == towns
+            ranks = [int(r["排名"]) for r in ranking]
+            assert ranks == sorted(ranks) and ranks[0] == 1 and ranks[-1] <= 22
+            if month == AUG:
+                assert sources.between_runs(AUG)["police incidents corrected"] > 0
 
-    with connect(warehouse) as conn:
-        before = conn.execute(MART_QUERY).fetchall()
-        raw_before = conn.execute("select count(*) from raw.police__incidents").fetchone()[0]
+        with connect(warehouse) as conn:
+            before = conn.execute(MART_QUERY).fetchall()
+            raw_before = {
+                table: conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+                for table in RAW_TABLES
+            }
+            # every source delivered, and every batch reconciles
+            assert all(raw_before.values()), raw_before
+            assert conn.execute(
+                "select count(*) from intermediate.int_police_batches_reconciled "
+                "where not is_reconciled"
+            ).fetchone() == (0,)
+            methods = dict(
+                conn.execute(
+                    "select coalesce(placement_method, 'unplaced'), count(*) "
+                    "from intermediate.int_police_incidents_located group by 1"
+                ).fetchall()
+            )
+        # simulated defects: some incidents are placed by their address, a few cannot be
+        assert methods["address_village"] > 0 and methods["unplaced"] > 0
+
+        # re-running a month changes nothing: no duplicate rows, identical marts
+        run_month(settings, SEP)
+        with connect(warehouse) as conn:
+            assert conn.execute(MART_QUERY).fetchall() == before
+            # watermarked sources load nothing new; a month snapshot (violation
+            # statistics) is read again whole and supersedes the earlier copy
+            for table in set(RAW_TABLES) - {"traffic__violations"}:
+                count = conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+                assert count == raw_before[table]
 
     # the second month's rank change refers to the first month
     by_key = {(r[2], r[3]): r for r in before}
@@ -59,11 +98,3 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
             assert row[8] == aug_row[6] - row[6]  # rank_change = previous - current
             moved += row[8] != 0
     assert moved > 0, "simulated latent trends should move some ranks"
-
-    # re-running a month changes nothing: no duplicate rows, identical marts
-    run_month(settings, SEP)
-    with connect(warehouse) as conn:
-        assert conn.execute(MART_QUERY).fetchall() == before
-        assert (
-            conn.execute("select count(*) from raw.police__incidents").fetchone()[0] == raw_before
-        )

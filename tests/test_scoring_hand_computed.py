@@ -51,12 +51,19 @@ CATEGORY = {"刑事": "10", "侵财": "30", "电信网络诈骗": "40", "纠纷"
             "火警": "80", "求助": "90"}  # fmt: skip
 
 
-def _incident(no: str, region: str, category: str, reported: datetime, updated: datetime):
+def _incident(
+    no: str,
+    region: str | None,
+    category: str,
+    reported: datetime,
+    updated: datetime,
+    address: str = "测试地址",
+):
     row = dict.fromkeys(FRONT_COLUMNS)
     row.update(
         jjdbh=no, bjsj=reported, pjsj=reported + timedelta(minutes=2),
         ddsj=reported + timedelta(minutes=12), jqlbdm=CATEGORY[category], jqlbmc=category,
-        jqxldm=CATEGORY[category] + "01", xzqhdm=region, fadz="测试地址", jd=116.6, wd=39.9,
+        jqxldm=CATEGORY[category] + "01", xzqhdm=region, fadz=address, jd=116.6, wd=39.9,
         bjrxm="张三", bjrdh="13800000000", bjrsfzh="110112199001010011", hfmyd="满意",
         gxsj=updated,
     )  # fmt: skip
@@ -83,6 +90,9 @@ def _august_incidents():
         for _ in range(count):
             n += 1
             rows.append(_incident(f"H{n:04d}", region, category, day, later))
+    # placed by address text: only the county code, or no code at all (求助 is not scored)
+    rows.append(_incident("H0028", "110199", "求助", day, later, address="测试区甲镇甲村5号"))
+    rows.append(_incident("H0029", None, "求助", day, later, address="乙镇某路8号"))
     return rows
 
 
@@ -160,7 +170,18 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
         assert conn.execute(
             "select incident_no, quarantine_reason "
             "from intermediate.int_police_incidents_quarantined"
-        ).fetchall() == [("H0027", "region code not in the region master")]
+        ).fetchall() == [
+            ("H0027", "region code 110199999201 not placeable and no placeable address")
+        ]
+        placed = conn.execute(
+            "select incident_no, village_code, township_code, placement_method "
+            "from intermediate.int_police_incidents_located "
+            "where incident_no in ('H0028', 'H0029') order by incident_no"
+        ).fetchall()
+        assert placed == [
+            ("H0028", "110199001201", "110199001", "address_village"),
+            ("H0029", None, "110199002", "address_town"),
+        ]
         # traceability: 丙街道's fire item explains the cap
         assert conn.execute(
             "select metric_value, normalised_value, points_lost, item_score "

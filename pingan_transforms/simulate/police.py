@@ -85,6 +85,11 @@ class PoliceSimulation:
     town_spread: float = 0.25  # sd of the log latent level between towns
     monthly_drift: float = 0.10  # sd of the monthly random-walk step
     town_code_only_rate: float = 0.05  # incidents placed only at town level
+    # Real-world defects (shares of all incidents), drawn from one uniform per row:
+    county_code_rate: float = 0.02  # only the county code: placeable by address text
+    missing_region_rate: float = 0.01  # no region code: placeable by address text
+    unknown_category_rate: float = 0.003  # a category code the dictionary lacks
+    unplaceable_rate: float = 0.003  # a wrong region code and no usable address
 
 
 def _rng(*keys: int) -> np.random.Generator:
@@ -128,16 +133,29 @@ def generate_incidents(
                     arrived = dispatched + timedelta(seconds=int(rng.integers(180, 1500)))
                     updated = arrived + timedelta(minutes=int(rng.integers(30, 2880)))
                     placed_at_town = rng.random() < sim.town_code_only_rate
+                    region_code: str | None = town.code if placed_at_town else village.code
+                    address = f"{town.name}{village.name}{int(rng.integers(1, 300))}号"
+                    category_code = category.code
+                    defect = rng.random()
+                    cut = sim.county_code_rate
+                    if defect < cut:
+                        region_code = town.parent_code
+                    elif defect < (cut := cut + sim.missing_region_rate):
+                        region_code = None
+                    elif defect < (cut := cut + sim.unknown_category_rate):
+                        category_code = "99"
+                    elif defect < cut + sim.unplaceable_rate:
+                        region_code, address = village.code[:-3] + "999", "地址不详"
                     yield (
                         f"J{village.code}{month.year:04d}{month.month:02d}{seq:05d}",
                         reported,
                         dispatched,
                         arrived,
-                        category.code,
+                        category_code,
                         category.name,
                         str(rng.choice(category.subcodes)),
-                        town.code if placed_at_town else village.code,
-                        f"{town.name}{village.name}{int(rng.integers(1, 300))}号",
+                        region_code,
+                        address,
                         round(lon0 + float(rng.normal(0, 0.004)), 6),
                         round(lat0 + float(rng.normal(0, 0.004)), 6),
                         str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
@@ -155,6 +173,41 @@ def _fake_id_number(rng: np.random.Generator, ref: datetime) -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
     return body + check
+
+
+def apply_late_corrections(url: str, month: Month, share: float = 0.02, seed: int = 1) -> int:
+    """Correct a share of a month's incidents after the fact, as the front desk does.
+
+    Called after the month was first extracted: the chosen incidents get their
+    callback satisfaction revised and, for one in five, the category re-coded to
+    求助 (a call that turned out to be a request for help), with an update time
+    ten days into the next month — so the next extract brings a second version.
+    """
+    lo, hi = month.local_bounds()
+    corrected_at = hi + timedelta(days=10)
+    with psycopg.connect(url) as conn:
+        keys = [
+            r[0]
+            for r in conn.execute(
+                "select jjdbh from jq_110 where bjsj >= %s and bjsj < %s order by jjdbh",
+                (lo, hi),
+            ).fetchall()
+        ]
+        rng = _rng(seed, month.index, 7)
+        chosen = [k for k in keys if rng.random() < share]
+        for i, key in enumerate(chosen):
+            if i % 5 == 0:
+                conn.execute(
+                    "update jq_110 set jqlbdm = '90', jqlbmc = '求助', jqxldm = '9001', "
+                    "hfmyd = '满意', gxsj = %s where jjdbh = %s",
+                    (corrected_at, key),
+                )
+            else:
+                conn.execute(
+                    "update jq_110 set hfmyd = '基本满意', gxsj = %s where jjdbh = %s",
+                    (corrected_at, key),
+                )
+    return len(chosen)
 
 
 def fill_front_database(

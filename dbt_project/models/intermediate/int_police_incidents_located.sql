@@ -1,6 +1,12 @@
-{#- Places every incident at a township: a village code is placed at its parent
-    town, a town code at itself. Anything else keeps a quarantine_reason and is
-    excluded from metrics by int_police_incidents_quarantined's complement. -#}
+{#- Places every incident at a village and/or township.
+    1. By its region code: a village code at the village and its parent town, a
+       town code at the town.
+    2. Otherwise (no code, a county-level code, a code not in the master) by the
+       address text: the longest "town name + village name" contained in the
+       address places it at that village; failing that, a town name contained in
+       the address places it at that town. Only an unambiguous match counts.
+    3. Anything still unplaced, or with an unknown category code, keeps a
+       quarantine_reason and is excluded from the metrics. -#}
 with
 
 incidents as (
@@ -15,15 +21,92 @@ regions as (
 
 ),
 
-with_region as (
+villages as (
+
+    select
+        villages.region_code        as village_code,
+        villages.parent_code        as township_code,
+        towns.region_name || villages.region_name as full_name
+    from regions as villages
+    inner join regions as towns
+        on villages.parent_code = towns.region_code
+    where villages.region_level = 'village'
+
+),
+
+towns as (
+
+    select
+        region_code                 as township_code,
+        region_name                 as township_name
+    from regions
+    where region_level = 'township'
+
+),
+
+by_code as (
 
     select
         incidents.*,
-        regions.region_level,
-        regions.parent_code
+        case
+            when regions.region_level = 'village' then regions.region_code
+        end                                                     as code_village,
+        case
+            when regions.region_level = 'village' then regions.parent_code
+            when regions.region_level = 'township' then regions.region_code
+        end                                                     as code_township
     from incidents
     left join regions
         on incidents.region_code = regions.region_code
+
+),
+
+village_matches as (
+
+    select
+        by_code.incident_no,
+        villages.village_code,
+        villages.township_code,
+        count(*) over (partition by by_code.incident_no) as candidates
+    from by_code
+    inner join villages
+        on {{ dbt.position('villages.full_name', 'by_code.address') }} > 0
+    where by_code.code_township is null
+
+),
+
+town_matches as (
+
+    select
+        by_code.incident_no,
+        towns.township_code,
+        count(*) over (partition by by_code.incident_no) as candidates
+    from by_code
+    inner join towns
+        on {{ dbt.position('towns.township_name', 'by_code.address') }} > 0
+    where by_code.code_township is null
+
+),
+
+placed as (
+
+    select
+        by_code.*,
+        village_matches.village_code                            as address_village,
+        coalesce(village_matches.township_code, town_matches.township_code)
+                                                                as address_township,
+        case
+            when by_code.code_township is not null then 'region_code'
+            when village_matches.village_code is not null then 'address_village'
+            when town_matches.township_code is not null then 'address_town'
+        end                                                     as placement_method
+    from by_code
+    left join village_matches
+        on by_code.incident_no = village_matches.incident_no
+        and village_matches.candidates = 1
+    left join town_matches
+        on by_code.incident_no = town_matches.incident_no
+        and town_matches.candidates = 1
 
 ),
 
@@ -37,23 +120,20 @@ final as (
         arrived_at,
         category_key,
         region_code,
-        case
-            when region_level = 'village' then region_code
-        end                                                     as village_code,
-        case
-            when region_level = 'village' then parent_code
-            when region_level = 'township' then region_code
-        end                                                     as township_code,
+        coalesce(code_village, address_village)                 as village_code,
+        coalesce(code_township, address_township)               as township_code,
+        placement_method,
         callback_satisfaction,
         batch_id,
         source_ref,
         case
             when category_key is null then 'unknown category code'
-            when region_code is null then 'missing region code'
-            when region_level is null then 'region code not in the region master'
-            when region_level not in ('village', 'township') then 'region code above township level'
+            when placement_method is null and region_code is null
+                then 'no region code and no placeable address'
+            when placement_method is null
+                then 'region code ' || region_code || ' not placeable and no placeable address'
         end                                                     as quarantine_reason
-    from with_region
+    from placed
 
 )
 

@@ -1,0 +1,121 @@
+{#- Every raw supervision-inspection row, renamed, cleaned, safely cast and checked;
+    parse_issue says why a row cannot be staged (null = it can). The natural key is
+    (stat_month, township_code): a row whose month or town cannot be read has no key
+    and can only be quarantined. See base_fire__fires for how the two uses split. -#}
+with
+
+source as (
+
+    select * from {{ source('fire', 'inspections') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('stg_regions__regions') }}
+
+),
+
+cleaned as (
+
+    select
+        -- 2024-08 as exported; 2024年8月 as people also type it
+        nullif(
+            regexp_replace(trim(tjyf), '^([0-9]{4})年([0-9]{1,2})月$', '\1-\2'), ''
+        )                                               as stat_month_text,
+        nullif(trim(xzqhdm), '')                        as region_code,
+        nullif(trim(xzjdmc), '')                        as township_name,
+        nullif(trim(jcdws), '')                         as units_inspected_text,
+        nullif(trim(fxyhs), '')                         as hazards_found_text,
+        nullif(trim(zgyhs), '')                         as hazards_rectified_text,
+        nullif(trim(zlgztzs), '')                       as rectification_notices_text,
+        nullif(trim(xzcfs), '')                         as penalties_text,
+        nullif(replace(trim(fkje), ',', ''), '')        as fines_text,
+        _batch_id                                       as batch_id,
+        _extracted_at                                   as extracted_at,
+        _source_file                                    as source_file,
+        _source_row                                     as source_row
+    from source
+
+),
+
+typed as (
+
+    select
+        cleaned.*,
+        {{ month_or_null('stat_month_text') }}         as stat_month,
+        -- an empty count cell means none
+        case when units_inspected_text is null then 0
+             else {{ integer_or_null('units_inspected_text') }} end
+                                                        as units_inspected,
+        case when hazards_found_text is null then 0
+             else {{ integer_or_null('hazards_found_text') }} end
+                                                        as hazards_found,
+        case when hazards_rectified_text is null then 0
+             else {{ integer_or_null('hazards_rectified_text') }} end
+                                                        as hazards_rectified,
+        case when rectification_notices_text is null then 0
+             else {{ integer_or_null('rectification_notices_text') }} end
+                                                        as rectification_notices,
+        case when penalties_text is null then 0
+             else {{ integer_or_null('penalties_text') }} end
+                                                        as penalties,
+        case when fines_text is null then 0
+             else {{ amount_or_null('fines_text') }} end   as fines_yuan
+    from cleaned
+
+),
+
+placed as (
+
+    select
+        typed.*,
+        regions.region_level
+    from typed
+    left join regions
+        on typed.region_code = regions.region_code
+
+),
+
+checked as (
+
+    select
+        placed.*,
+        case
+            when stat_month_text is null then 'missing statistics month'
+            when stat_month is null then 'unparseable statistics month'
+            when region_code is null then 'missing region code'
+            when region_code !~ '^[0-9]{6}([0-9]{3}([0-9]{3})?)?$' then 'malformed region code'
+            when region_level is null then 'region code not in the region master'
+            when region_level <> 'township' then 'region code is not a township'
+            when units_inspected is null or hazards_found is null or hazards_rectified is null
+                or rectification_notices is null or penalties is null or fines_yuan is null
+                then 'unparseable count or amount'
+        end                                             as parse_issue
+    from placed
+
+),
+
+final as (
+
+    select
+        stat_month,
+        stat_month_text,
+        region_code,
+        township_name,
+        units_inspected,
+        hazards_found,
+        hazards_rectified,
+        rectification_notices,
+        penalties,
+        fines_yuan,
+        parse_issue,
+        batch_id,
+        extracted_at,
+        source_file,
+        source_row
+    from checked
+
+)
+
+select * from final

@@ -1,0 +1,247 @@
+"""A simulated governance-platform database (信访 / 综治 平台).
+
+Two tables in the platform's own column names (pinyin abbreviations, like the
+police front database's ``jq_110``) and code values; their data dictionary is
+documented in ``dbt_project/models/staging/governance/_governance__sources.yml``:
+
+- ``xf_xfj``: petitions (信访件) with the petitioner's name, phone and ID number,
+  status (受理 / 办理中 / 办结), completion date, satisfaction and the
+  repeat / group / escalated flags (是 / 否);
+- ``zz_mdjf``: disputes (矛盾纠纷) with type, mediation outcome and resolved date.
+
+As in :mod:`pingan_transforms.simulate.police`, each town has a latent level that
+drifts month by month (a seeded random walk on the log scale), one per table, so
+ranks really move. Counts are Poisson in the population at risk. The data for a
+(village, month) depends only on the seed, the village and the month, so any month
+range reproduces the same records. A configurable share of records carries a
+region-code defect: no code, only the county code, or a code not in the master.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import psycopg
+
+from pingan_transforms.months import Month
+from pingan_transforms.simulate.police import _fake_id_number
+from pingan_transforms.simulate.regions import Region
+
+PETITIONS_TABLE, DISPUTES_TABLE = "xf_xfj", "zz_mdjf"
+
+GOVERNANCE_DDL = """
+create table if not exists xf_xfj (
+    xfjbh    varchar(32) primary key,  -- 信访件编号
+    djsj     timestamp not null,       -- 登记时间 received (Beijing wall clock)
+    xzqhdm   varchar(12),              -- 行政区划代码
+    xfrxm    varchar(32),              -- 信访人姓名
+    xfrdh    varchar(20),              -- 信访人电话
+    xfrsfzh  varchar(18),              -- 信访人身份证号
+    blzt     varchar(8),               -- 办理状态: 受理 / 办理中 / 办结
+    bjrq     date,                     -- 办结日期
+    myd      varchar(8),               -- 满意度: 满意 / 基本满意 / 不满意 / 未评价
+    sfcf     varchar(2),               -- 是否重复信访: 是 / 否
+    sfjt     varchar(2),               -- 是否集体访: 是 / 否
+    sfyj     varchar(2),               -- 是否越级访: 是 / 否
+    gxsj     timestamp not null        -- 更新时间
+);
+create index if not exists xf_xfj_gxsj on xf_xfj (gxsj);
+create table if not exists zz_mdjf (
+    jfbh     varchar(32) primary key,  -- 纠纷编号
+    fxrq     date not null,            -- 发现日期
+    xzqhdm   varchar(12),              -- 行政区划代码
+    jflx     varchar(16),              -- 纠纷类型: 婚姻家庭 / 邻里 / 劳资 / 土地 / 物业 / 其他
+    tjjg     varchar(8),               -- 调解结果: 调解成功 / 调解不成 / 移交
+    jjrq     date,                     -- 化解日期
+    gxsj     timestamp not null        -- 更新时间
+);
+create index if not exists zz_mdjf_gxsj on zz_mdjf (gxsj);
+"""
+
+PETITION_COLUMNS = [
+    "xfjbh", "djsj", "xzqhdm", "xfrxm", "xfrdh", "xfrsfzh", "blzt", "bjrq", "myd",
+    "sfcf", "sfjt", "sfyj", "gxsj",
+]  # fmt: skip
+DISPUTE_COLUMNS = ["jfbh", "fxrq", "xzqhdm", "jflx", "tjjg", "jjrq", "gxsj"]
+
+DISPUTE_TYPES: tuple[tuple[str, float], ...] = (  # type, share
+    ("婚姻家庭", 0.25), ("邻里", 0.30), ("劳资", 0.15), ("土地", 0.10), ("物业", 0.12),
+    ("其他", 0.08),
+)  # fmt: skip
+OUTCOMES: tuple[tuple[str, float], ...] = (("调解成功", 0.80), ("调解不成", 0.12), ("移交", 0.08))
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+_SATISFACTION = ("满意", "满意", "满意", "基本满意", "不满意", "未评价")
+_EPOCH = Month(2023, 1)  # random walks start here so any month range is reproducible
+_STREAM = {"petitions": 11, "disputes": 12}
+
+
+@dataclass(frozen=True)
+class GovernanceSimulation:
+    seed: int = 20240802
+    petitions_per_10k: float = 1.5  # monthly petitions per 10,000 people at risk
+    disputes_per_10k: float = 3.0  # monthly disputes per 10,000 people at risk
+    town_spread: float = 0.30  # sd of the log latent level between towns
+    monthly_drift: float = 0.12  # sd of the monthly random-walk step
+    town_code_only_rate: float = 0.05  # records placed only at town level
+    # Region-code defects (shares of all records), drawn from one uniform per row:
+    missing_region_rate: float = 0.01  # no region code
+    county_code_rate: float = 0.01  # only the county code
+    unknown_region_rate: float = 0.005  # a code that is not in the region master
+
+
+def _rng(*keys: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([abs(k) for k in keys]))
+
+
+def town_level(sim: GovernanceSimulation, town_code: str, month: Month, entity: str) -> float:
+    """Latent multiplier of a town's petitions or disputes in a month (1.0 = average)."""
+    stream = _STREAM[entity]
+    base = _rng(sim.seed, int(town_code), stream, 0).normal(0.0, sim.town_spread)
+    steps = _rng(sim.seed, int(town_code), stream, 1).normal(
+        0.0, sim.monthly_drift, size=max(month.index - _EPOCH.index, 0) + 1
+    )
+    return float(math.exp(base + steps.sum()))
+
+
+def _region_code(
+    sim: GovernanceSimulation, rng: np.random.Generator, village: Region, town: Region
+) -> str | None:
+    code: str | None = town.code if rng.random() < sim.town_code_only_rate else village.code
+    defect = rng.random()
+    cut = sim.missing_region_rate
+    if defect < cut:
+        return None
+    if defect < (cut := cut + sim.county_code_rate):
+        return town.parent_code
+    if defect < cut + sim.unknown_region_rate:
+        return village.code[:-3] + "999"
+    return code
+
+
+def _choice(rng: np.random.Generator, weighted: tuple[tuple[str, float], ...]) -> str:
+    values, weights = zip(*weighted, strict=True)
+    return str(rng.choice(values, p=np.array(weights) / sum(weights)))
+
+
+def _flag(rng: np.random.Generator, share: float) -> str:
+    return "是" if rng.random() < share else "否"
+
+
+def _villages(regions: list[Region]) -> tuple[dict[str, Region], list[Region]]:
+    towns = {r.code: r for r in regions if r.level == "township"}
+    villages = [r for r in regions if r.level == "village" and r.parent_code in towns]
+    return towns, villages
+
+
+def generate_petitions(
+    sim: GovernanceSimulation, regions: list[Region], months: Iterable[Month]
+) -> Iterator[tuple]:
+    """Rows for ``xf_xfj`` in :data:`PETITION_COLUMNS` order."""
+    towns, villages = _villages(regions)
+    for month in months:
+        start, _ = month.local_bounds()
+        seconds_in_month = month.days * 86400
+        for village in villages:
+            town = towns[village.parent_code]
+            rng = _rng(sim.seed, int(village.code), month.index, _STREAM["petitions"])
+            at_risk = village.resident_population + village.floating_population
+            level = town_level(sim, town.code, month, "petitions")
+            lam = sim.petitions_per_10k * at_risk / 10_000 * level
+            for seq in range(1, int(rng.poisson(lam)) + 1):
+                received = start + timedelta(seconds=int(rng.integers(0, seconds_in_month)))
+                region_code = _region_code(sim, rng, village, town)
+                days_open = int(rng.integers(3, 60))
+                progress = rng.random()
+                completed: date | None = None
+                if progress < 0.65:
+                    status = "办结"
+                    completed = (received + timedelta(days=days_open)).date()
+                    satisfaction = str(rng.choice(_SATISFACTION))
+                    updated = datetime.combine(completed, datetime.min.time()) + timedelta(
+                        hours=int(rng.integers(9, 18)), minutes=int(rng.integers(0, 60))
+                    )
+                else:
+                    status = "办理中" if progress < 0.9 else "受理"
+                    satisfaction = "未评价"
+                    updated = received + timedelta(minutes=int(rng.integers(30, 2880)))
+                yield (
+                    f"X{village.code}{month.year:04d}{month.month:02d}{seq:04d}",
+                    received,
+                    region_code,
+                    str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
+                    "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
+                    _fake_id_number(rng, received),
+                    status,
+                    completed,
+                    satisfaction,
+                    _flag(rng, 0.15),
+                    _flag(rng, 0.05),
+                    _flag(rng, 0.04),
+                    updated,
+                )
+
+
+def generate_disputes(
+    sim: GovernanceSimulation, regions: list[Region], months: Iterable[Month]
+) -> Iterator[tuple]:
+    """Rows for ``zz_mdjf`` in :data:`DISPUTE_COLUMNS` order."""
+    towns, villages = _villages(regions)
+    for month in months:
+        for village in villages:
+            town = towns[village.parent_code]
+            rng = _rng(sim.seed, int(village.code), month.index, _STREAM["disputes"])
+            at_risk = village.resident_population + village.floating_population
+            level = town_level(sim, town.code, month, "disputes")
+            lam = sim.disputes_per_10k * at_risk / 10_000 * level
+            for seq in range(1, int(rng.poisson(lam)) + 1):
+                found = month.first_day + timedelta(days=int(rng.integers(0, month.days)))
+                region_code = _region_code(sim, rng, village, town)
+                outcome = _choice(rng, OUTCOMES)
+                resolved = (
+                    found + timedelta(days=int(rng.integers(0, 30)))
+                    if outcome == "调解成功"
+                    else None
+                )
+                closed = resolved or found + timedelta(days=int(rng.integers(1, 20)))
+                updated = datetime.combine(closed, datetime.min.time()) + timedelta(
+                    hours=int(rng.integers(8, 20)), minutes=int(rng.integers(0, 60))
+                )
+                yield (
+                    f"M{village.code}{month.year:04d}{month.month:02d}{seq:04d}",
+                    found,
+                    region_code,
+                    _choice(rng, DISPUTE_TYPES),
+                    outcome,
+                    resolved,
+                    updated,
+                )
+
+
+def fill_governance_database(
+    url: str, sim: GovernanceSimulation, regions: list[Region], months: list[Month]
+) -> dict[str, int]:
+    """(Re)write the given months of both tables; returns rows written per entity."""
+    counts = {"petitions": 0, "disputes": 0}
+    with psycopg.connect(url) as conn:
+        conn.execute(GOVERNANCE_DDL)
+        for month in months:
+            lo, hi = month.local_bounds()
+            conn.execute("delete from xf_xfj where djsj >= %s and djsj < %s", (lo, hi))
+            conn.execute(
+                "delete from zz_mdjf where fxrq >= %s and fxrq < %s", (lo.date(), hi.date())
+            )
+        plan = (
+            ("petitions", PETITIONS_TABLE, PETITION_COLUMNS, generate_petitions),
+            ("disputes", DISPUTES_TABLE, DISPUTE_COLUMNS, generate_disputes),
+        )
+        for entity, table, columns, generate in plan:
+            with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+                for row in generate(sim, regions, months):
+                    copy.write_row(row)
+                    counts[entity] += 1
+    return counts

@@ -1,0 +1,103 @@
+"""Bring up every simulated source system for a set of months, as a deployment would see them.
+
+Used by ``pingan demo`` and by the end-to-end tests, so that both exercise the
+same real protocols: the police front database (SQL), the traffic police API
+(HTTP on 127.0.0.1), the fire department's file drops (xlsx and GBK CSV) and the
+governance platform's database (SQL). Each source is announced to the pipeline the way a
+deployment does it, through an ``AIRFLOW_CONN_*`` variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pingan_transforms.months import Month
+from pingan_transforms.settings import Settings
+from pingan_transforms.simulate.regions import Region, read_master
+from pingan_transforms.warehouse import ensure_database, resolve_target
+
+
+@dataclass
+class SimulatedSources:
+    months: list[Month]
+    seed: int
+    police_url: str
+    traffic_url: str
+    regions: list[Region]
+    fire_drops: Path
+    generated: dict[str, int] = field(default_factory=dict)
+
+    def deliver_files(self, month: Month) -> int:
+        """The fire department drops its exports for a month (they arrive after month end)."""
+        from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
+
+        drops = write_fire_drops(
+            FireSimulation(seed=self.seed), self.regions, [month], self.fire_drops
+        )
+        return len(drops)
+
+    def between_runs(self, month: Month) -> dict[str, int]:
+        """After a month's run: late corrections to it arrive, and the next month's files."""
+        from pingan_transforms.simulate.police import apply_late_corrections
+
+        corrected = apply_late_corrections(self.police_url, month, seed=self.seed)
+        following = month.shift(1)
+        if following in self.months:
+            self.deliver_files(following)
+        return {"police incidents corrected": corrected}
+
+
+@contextmanager
+def simulated_sources(
+    settings: Settings, months: list[Month], seed: int = 20240801
+) -> Iterator[SimulatedSources]:
+    from pingan_transforms.simulate.governance import (
+        GovernanceSimulation,
+        fill_governance_database,
+    )
+    from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
+    from pingan_transforms.simulate.traffic import TrafficSimulation, TrafficStore
+    from pingan_transforms.simulate.traffic_api import create_app, serve_traffic_api
+
+    regions: list[Region] = read_master(settings.region_master_path)
+    police = resolve_target(settings).with_database(settings.police_db)
+    ensure_database(police)
+    generated = {
+        "police.incidents": fill_front_database(
+            police.url, PoliceSimulation(seed=seed), regions, months
+        )
+    }
+    governance = resolve_target(settings).with_database(settings.governance_db)
+    ensure_database(governance)
+    for entity, count in fill_governance_database(
+        governance.url, GovernanceSimulation(seed=seed), regions, months
+    ).items():
+        generated[f"governance.{entity}"] = count
+    store = TrafficStore.generate(TrafficSimulation(seed=seed), regions, months)
+    token = secrets.token_hex(16)
+    with serve_traffic_api(create_app(store, token=token)) as base_url:
+        host_port = base_url.split("://", 1)[1]
+        env = {
+            f"AIRFLOW_CONN_{settings.police_conn_id.upper()}": police.url,
+            f"AIRFLOW_CONN_{settings.traffic_conn_id.upper()}": f"http://api:{token}@{host_port}",
+            f"AIRFLOW_CONN_{settings.governance_conn_id.upper()}": governance.url,
+        }
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            sources = SimulatedSources(
+                months, seed, police.url, base_url, regions, settings.fire_drops, generated
+            )
+            sources.deliver_files(months[0])
+            yield sources
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
