@@ -45,6 +45,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from pingan_transforms.months import Month
+from pingan_transforms.simulate.latent import latent_level
+from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.regions import Region
 
 # Two header rows per column: (top, bottom); bottom None = the top cell is merged down.
@@ -86,7 +88,6 @@ CAUSES: tuple[tuple[str, float], ...] = (
     ("原因不明", 0.10),
 )
 DEFECT_KINDS = ("duplicate", "missing_region", "bad_date", "unknown_region")
-_EPOCH = Month(2023, 1)  # random walks start here so any month range is reproducible
 
 
 @dataclass(frozen=True)
@@ -111,17 +112,9 @@ class DropFiles:
     inspections: Path
 
 
-def _rng(*keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([abs(k) for k in keys]))
-
-
 def town_fire_level(sim: FireSimulation, town_code: str, month: Month) -> float:
     """Latent fire multiplier of a town in a month (1.0 = average)."""
-    base = _rng(sim.seed, int(town_code), 0).normal(0.0, sim.town_spread)
-    steps = _rng(sim.seed, int(town_code), 1).normal(
-        0.0, sim.monthly_drift, size=max(month.index - _EPOCH.index, 0) + 1
-    )
-    return float(math.exp(base + steps.sum()))
+    return latent_level(sim.seed, town_code, month, sim.town_spread, sim.monthly_drift)
 
 
 def town_inspection_intensity(sim: FireSimulation, town_code: str) -> float:

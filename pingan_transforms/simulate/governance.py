@@ -19,7 +19,6 @@ region-code defect: no code, only the county code, or a code not in the master.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +27,8 @@ import numpy as np
 import psycopg
 
 from pingan_transforms.months import Month
+from pingan_transforms.simulate.latent import latent_level
+from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.police import _fake_id_number
 from pingan_transforms.simulate.regions import Region
 
@@ -76,7 +77,6 @@ OUTCOMES: tuple[tuple[str, float], ...] = (("调解成功", 0.80), ("调解不�
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 _SATISFACTION = ("满意", "满意", "满意", "基本满意", "不满意", "未评价")
-_EPOCH = Month(2023, 1)  # random walks start here so any month range is reproducible
 _STREAM = {"petitions": 11, "disputes": 12}
 
 
@@ -94,18 +94,10 @@ class GovernanceSimulation:
     unknown_region_rate: float = 0.005  # a code that is not in the region master
 
 
-def _rng(*keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([abs(k) for k in keys]))
-
-
 def town_level(sim: GovernanceSimulation, town_code: str, month: Month, entity: str) -> float:
     """Latent multiplier of a town's petitions or disputes in a month (1.0 = average)."""
     stream = _STREAM[entity]
-    base = _rng(sim.seed, int(town_code), stream, 0).normal(0.0, sim.town_spread)
-    steps = _rng(sim.seed, int(town_code), stream, 1).normal(
-        0.0, sim.monthly_drift, size=max(month.index - _EPOCH.index, 0) + 1
-    )
-    return float(math.exp(base + steps.sum()))
+    return latent_level(sim.seed, town_code, month, sim.town_spread, sim.monthly_drift, stream)
 
 
 def _region_code(

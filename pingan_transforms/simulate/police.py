@@ -23,6 +23,8 @@ import numpy as np
 import psycopg
 
 from pingan_transforms.months import Month
+from pingan_transforms.simulate.latent import latent_level
+from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.regions import Region
 
 FRONT_TABLE_DDL = """
@@ -76,7 +78,6 @@ CATEGORIES: tuple[Category, ...] = (
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 _SATISFACTION = ("满意", "满意", "满意", "基本满意", "不满意")
-_EPOCH = Month(2023, 1)  # random walks start here so any month range is reproducible
 
 
 @dataclass(frozen=True)
@@ -92,17 +93,9 @@ class PoliceSimulation:
     unplaceable_rate: float = 0.003  # a wrong region code and no usable address
 
 
-def _rng(*keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([abs(k) for k in keys]))
-
-
 def town_level(sim: PoliceSimulation, town_code: str, month: Month) -> float:
     """Latent incident multiplier of a town in a month (1.0 = average)."""
-    base = _rng(sim.seed, int(town_code), 0).normal(0.0, sim.town_spread)
-    steps = _rng(sim.seed, int(town_code), 1).normal(
-        0.0, sim.monthly_drift, size=max(month.index - _EPOCH.index, 0) + 1
-    )
-    return float(math.exp(base + steps.sum()))
+    return latent_level(sim.seed, town_code, month, sim.town_spread, sim.monthly_drift)
 
 
 def generate_incidents(

@@ -28,13 +28,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from pingan_transforms.months import Month
+from pingan_transforms.simulate.latent import latent_level
+from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.regions import Region
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-_EPOCH = Month(2023, 1)  # random walks start here so any month range is reproducible
 
 VEHICLE_TYPES = ("小型汽车", "电动自行车", "摩托车", "大型货车", "中型客车", "自行车", "三轮车")
 _VEHICLE_WEIGHTS = (0.40, 0.25, 0.10, 0.08, 0.05, 0.07, 0.05)
@@ -141,17 +140,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(BEIJING).isoformat(timespec="seconds")
 
 
-def _rng(*keys: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([abs(k) for k in keys]))
-
-
 def town_level(sim: TrafficSimulation, town_code: str, month: Month) -> float:
     """Latent traffic-risk multiplier of a town in a month (1.0 = average)."""
-    base = _rng(sim.seed, int(town_code), 0).normal(0.0, sim.town_spread)
-    steps = _rng(sim.seed, int(town_code), 1).normal(
-        0.0, sim.monthly_drift, size=max(month.index - _EPOCH.index, 0) + 1
-    )
-    return float(math.exp(base + steps.sum()))
+    return latent_level(sim.seed, town_code, month, sim.town_spread, sim.monthly_drift)
 
 
 def _season(month: Month) -> float:
