@@ -12,15 +12,21 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
+# Typed settings only (pydantic): cheap at parse time, and a bad value stops the
+# DAG import with a message naming the PINGAN_* variable.
+from pingan_transforms.settings import get_settings
+
+SETTINGS = get_settings()
+
 RAW_POLICE = Asset("pingan://warehouse/raw/police__incidents")
 RAW_REGIONS = Asset("pingan://warehouse/raw/regions__master")
 RAW_TRAFFIC = Asset("pingan://warehouse/raw/traffic")
 RAW_FIRE = Asset("pingan://warehouse/raw/fire")
 RAW_GOVERNANCE = Asset("pingan://warehouse/raw/governance")
-# Sources can be briefly down: retry with exponential backoff (30 s, 60 s, 120 s).
+# Sources can be down for a while: retry with exponential backoff (30 s, 60 s, 120 s …).
 SOURCE_RETRIES = {
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
+    "retries": SETTINGS.source_retries,
+    "retry_delay": timedelta(seconds=SETTINGS.source_retry_delay_seconds),
     "retry_exponential_backoff": 2.0,
 }
 MART_INDEX = Asset("pingan://warehouse/marts/region_index_monthly")

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
 
+    # Two layers of retries for sources: the connector's own (seconds apart, for a
+    # blip) and Airflow's task retries (minutes apart, for an outage).
+    source_retries: int = Field(default=3, ge=0, description="Airflow retries of extract tasks")
+    source_retry_delay_seconds: float = Field(default=30.0, gt=0)
+    http_attempts: int = Field(default=5, ge=1, description="tries per HTTP request")
+    http_base_delay_seconds: float = Field(default=1.0, ge=0)
+
     @field_validator("warehouse_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

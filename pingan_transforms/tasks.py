@@ -49,18 +49,22 @@ def extract_traffic(
 ) -> dict[str, object]:
     """Accidents updated up to the interval's end, and the interval month's violation statistics."""
     from pingan_transforms.extract.connections import http_source
+    from pingan_transforms.extract.http import RetryPolicy
     from pingan_transforms.extract.traffic import extract_accidents, extract_violations
 
     settings = get_settings()
     target = resolve_target(settings)
     api = http_source(settings.traffic_conn_id)
+    retry = RetryPolicy(
+        attempts=settings.http_attempts, base_delay=settings.http_base_delay_seconds
+    )
     accidents = extract_accidents(
         api.base_url, api.token, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
-        tz=settings.timezone,
+        tz=settings.timezone, retry=retry,
     )  # fmt: skip
     month = Month.of(data_interval_start, settings.timezone)
     violations = extract_violations(
-        api.base_url, api.token, target, month=month, tz=settings.timezone
+        api.base_url, api.token, target, month=month, tz=settings.timezone, retry=retry
     )
     return {
         "source": "traffic",

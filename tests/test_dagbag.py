@@ -45,7 +45,7 @@ def test_monthly_timetable_covers_the_previous_calendar_month() -> None:
 
 
 def test_dag_files_are_thin() -> None:
-    """No SQL and no top-level heavy imports in dags/: tasks import pingan_transforms inside."""
+    """No SQL and no heavy top-level imports in dags/ (only the typed settings)."""
     for path in DAGS.glob("*.py"):
         tree = ast.parse(path.read_text())
         top_imports = {

@@ -98,3 +98,45 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
             assert row[8] == aug_row[6] - row[6]  # rank_change = previous - current
             moved += row[8] != 0
     assert moved > 0, "simulated latent trends should move some ranks"
+
+
+def test_a_source_down_for_good_fails_the_run_and_publishes_nothing(
+    databases, tmp_path, monkeypatch, airflow_db
+) -> None:
+    import os
+    import socket
+
+    import pytest
+
+    from pingan_transforms.orchestrate import DagRunFailed
+
+    master = tmp_path / "regions.csv"
+    tongzhou_master(master, towns=3)
+    monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    # keep the retries real but short: one Airflow retry, two tries per request
+    monkeypatch.setenv("PINGAN_SOURCE_RETRIES", "1")
+    monkeypatch.setenv("PINGAN_SOURCE_RETRY_DELAY_SECONDS", "1")
+    monkeypatch.setenv("PINGAN_HTTP_ATTEMPTS", "2")
+    monkeypatch.setenv("PINGAN_HTTP_BASE_DELAY_SECONDS", "0.01")
+    settings = get_settings()
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+
+    with simulated_sources(settings, [AUG]):
+        # the traffic API goes away for good (simulated_sources restores the variable)
+        os.environ["AIRFLOW_CONN_PINGAN_TRAFFIC_API"] = f"http://:token@127.0.0.1:{closed_port}"
+        with pytest.raises(DagRunFailed) as failure:
+            run_month(settings, AUG)
+
+    message = str(failure.value)
+    assert "extract_traffic" in message and "export_ranking" in message
+    assert not (settings.output_dir / "rankings" / f"tongzhou_basic_{AUG}.csv").exists()
+    with connect(warehouse := databases[0]) as conn:
+        # the other sources loaded (their tasks are independent), nothing was scored
+        assert conn.execute("select count(*) from raw.police__incidents").fetchone()[0] > 0
+        assert conn.execute("select count(*) from raw.traffic__accidents").fetchone()[0] == 0
+        marts = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts'"
+        ).fetchone()[0]
+    assert marts == 0, f"no mart may exist after a failed run in {warehouse.dbname}"

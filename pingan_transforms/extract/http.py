@@ -26,17 +26,11 @@ from typing import Any
 
 import httpx
 
+from pingan_transforms.extract.errors import SourceUnavailable
+
 log = logging.getLogger(__name__)
 
 _RETRIED_4XX = frozenset({408, 425, 429})
-
-
-class SourceUnavailable(RuntimeError):
-    """The source could not be read: it refused us, or stayed down through every retry.
-
-    The message names the URL and the last HTTP status or connection error. An
-    extractor that gets it has loaded nothing (its transaction is rolled back).
-    """
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from pingan_transforms.extract.errors import SourceUnavailable
 from pingan_transforms.extract.pii import KeyedHasher
 from pingan_transforms.load.batches import (
     BatchResult,
@@ -33,6 +34,7 @@ from pingan_transforms.load.batches import (
     record_batch,
 )
 from pingan_transforms.warehouse import WarehouseTarget, connect
+from pingan_transforms.warehouse.connection import redact
 
 _NULL = b"\\N"
 _FLUSH_ROWS = 2000  # the source sends one row per message: batch the writes
@@ -116,7 +118,7 @@ def extract_table(
     hashed_idx = [i for i, src in enumerate(names) if src in spec.hashed]
     key_idx = names.index(spec.key_column)
     mark_idx = names.index(spec.watermark_column)
-    with connect(target) as wh, psycopg.connect(source_url) as src:
+    with connect(target) as wh, _connect_source(source_url) as src:
         # One extractor per source entity at a time: a concurrent re-run waits, then
         # finds the watermark already advanced and loads nothing twice.
         wh.execute("select pg_advisory_xact_lock(hashtext(%s))", (spec.lock_name,))
@@ -160,3 +162,12 @@ def extract_table(
             ),
         )  # fmt: skip
     return result
+
+
+def _connect_source(url: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(url, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise SourceUnavailable(
+            f"cannot read the source database {redact(url)}: {str(exc).strip()}"
+        ) from None
