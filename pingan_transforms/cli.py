@@ -51,11 +51,18 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"region master written to {path}")
         return 0
     from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
-    from pingan_transforms.warehouse import ensure_database, resolve_target
+    from pingan_transforms.warehouse import ensure_database
 
     months = [Month.parse(m) for m in args.months]
     regions = sim_regions.read_master(settings.region_master_path)
-    target = resolve_target(settings).with_database(settings.police_db)
+    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.sources import sources_config
+    from pingan_transforms.warehouse import WarehouseTarget
+
+    police = sources_config(settings).sql("police")
+    target = WarehouseTarget.from_url(
+        source_url(police.connection, settings, police.embedded_database)
+    )
     ensure_database(target)
     count = fill_front_database(target.url, PoliceSimulation(seed=args.seed), regions, months)
     print(f"police front database {target.dbname}: {count} incidents for "
@@ -119,7 +126,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"region master: {_write_demo_regions(settings, args.seed)}")
     with simulated_sources(settings, months, seed=args.seed) as sources:
         print(f"simulated sources for {', '.join(map(str, months))}: police front database "
-              f"{settings.police_db}, traffic API {sources.traffic_url}")  # fmt: skip
+              f"{sources.police_url.rsplit('/', 1)[-1]}, traffic API {sources.traffic_url}, "
+              f"fire drops {sources.fire_drops}")  # fmt: skip
 
         def correct(month: Month) -> None:
             # the source systems correct some of the month's records after its run

@@ -45,12 +45,7 @@ class Settings(BaseSettings):
         description="HMAC key for personal data; unset = a random key kept in the state dir",
     )
     scheme_code: str = Field(default="tongzhou_basic", description="scheme the run publishes")
-    police_conn_id: str = "pingan_police_front"
-    traffic_conn_id: str = "pingan_traffic_api"
-    governance_conn_id: str = "pingan_governance"
-    governance_db: str = Field(default="governance_platform", description="simulated platform DB")
-    fire_drop_dir: Path | None = Field(default=None, description="where fire file drops arrive")
-    police_db: str = Field(default="police_front", description="simulated front database name")
+    sources_file: Path | None = Field(default=None, description="default config/sources.yml")
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
 
@@ -87,8 +82,8 @@ class Settings(BaseSettings):
         return self.state_dir / "sources"
 
     @property
-    def fire_drops(self) -> Path:
-        return self.fire_drop_dir or self.sources_dir / "fire"
+    def sources_path(self) -> Path:
+        return self.sources_file or self.project_dir / "config" / "sources.yml"
 
     @property
     def region_master_path(self) -> Path:

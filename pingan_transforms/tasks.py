@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pingan_transforms.months import Month
-from pingan_transforms.settings import get_settings
+from pingan_transforms.settings import ConfigError, get_settings
+from pingan_transforms.sources import sources_config
 from pingan_transforms.warehouse import prepare_warehouse, resolve_target
 
 
@@ -37,7 +38,8 @@ def extract_police(data_interval_end: datetime) -> dict[str, object]:
 
     settings = get_settings()
     target = resolve_target(settings)
-    url = source_url(settings.police_conn_id, settings, settings.police_db)
+    police = sources_config(settings).sql("police")
+    url = source_url(police.connection, settings, police.embedded_database)
     result = extract_incidents(
         url, target, cutoff=data_interval_end, pii_key=settings.pii_secret, tz=settings.timezone
     )
@@ -50,11 +52,17 @@ def extract_traffic(
     """Accidents updated up to the interval's end, and the interval month's violation statistics."""
     from pingan_transforms.extract.connections import http_source
     from pingan_transforms.extract.http import RetryPolicy
-    from pingan_transforms.extract.traffic import extract_accidents, extract_violations
+    from pingan_transforms.extract.traffic import (
+        check_contract,
+        extract_accidents,
+        extract_violations,
+    )
 
     settings = get_settings()
     target = resolve_target(settings)
-    api = http_source(settings.traffic_conn_id)
+    config = sources_config(settings).http("traffic")
+    check_contract(config)
+    api = http_source(config.connection)
     retry = RetryPolicy(
         attempts=settings.http_attempts, base_delay=settings.http_base_delay_seconds
     )
@@ -75,10 +83,17 @@ def extract_traffic(
 
 def extract_fire() -> dict[str, object]:
     """Load every new file in the fire department's drop folder (by checksum, once)."""
-    from pingan_transforms.extract.files import extract_fire_drops
+    from pingan_transforms.extract.files import FIRE_SPECS, extract_fire_drops
 
     settings = get_settings()
-    results = extract_fire_drops(settings.fire_drops, resolve_target(settings))
+    config = sources_config(settings)
+    declared, known = config.files("fire").entities, [spec.entity for spec in FIRE_SPECS]
+    if sorted(declared) != sorted(known):
+        raise ConfigError(
+            f"{config.path}: sources.fire.entities is {declared}, but the file connector "
+            f"reads {known}: list exactly those"
+        )
+    results = extract_fire_drops(config.drop_dir("fire", settings), resolve_target(settings))
     return {
         "source": "fire",
         "files": [r.source_file for r in results],
@@ -94,7 +109,8 @@ def extract_governance(data_interval_end: datetime) -> dict[str, object]:
 
     settings = get_settings()
     target = resolve_target(settings)
-    url = source_url(settings.governance_conn_id, settings, settings.governance_db)
+    governance = sources_config(settings).sql("governance")
+    url = source_url(governance.connection, settings, governance.embedded_database)
     results = [
         extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
                 tz=settings.timezone)

@@ -65,17 +65,18 @@ def databases(
     police = server.with_database(f"police_t_{suffix}")
     if EXTERNAL_URL:
         monkeypatch.setenv("PINGAN_WAREHOUSE_URL", warehouse.url)
+    governance = server.with_database(f"governance_t_{suffix}")
     monkeypatch.setenv("PINGAN_WAREHOUSE_DB", warehouse.dbname)
-    monkeypatch.setenv("PINGAN_POLICE_DB", police.dbname)
     monkeypatch.setenv("AIRFLOW_CONN_PINGAN_POLICE_FRONT", police.url)
+    monkeypatch.setenv("AIRFLOW_CONN_PINGAN_GOVERNANCE", governance.url)
     monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output"))
     from pingan_transforms.warehouse import ensure_database
 
     prepare_warehouse(warehouse)
     ensure_database(police)
     yield warehouse, police
-    drop_database(warehouse)
-    drop_database(police)
+    for database in (warehouse, police, governance):
+        drop_database(database)
 
 
 @pytest.fixture

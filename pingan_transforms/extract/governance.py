@@ -13,48 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pingan_transforms.extract.sql import TableExtract, extract_table
+from pingan_transforms.extract.sql import extract_table
 from pingan_transforms.load.batches import BatchResult
+from pingan_transforms.sources import sources_config
 from pingan_transforms.warehouse import WarehouseTarget
 
 SOURCE = "governance"
-
-PETITIONS = TableExtract(
-    source=SOURCE,
-    entity="petitions",
-    source_table="xf_xfj",
-    raw_schema="raw",
-    raw_table="governance__petitions",
-    # xfrxm (petitioner name) is deliberately absent: names are dropped.
-    columns=(
-        ("xfjbh", "xfjbh"),
-        ("djsj", "djsj"),
-        ("xzqhdm", "xzqhdm"),
-        ("xfrdh", "xfrdh_hash"),
-        ("xfrsfzh", "xfrsfzh_hash"),
-        ("blzt", "blzt"),
-        ("bjrq", "bjrq"),
-        ("myd", "myd"),
-        ("sfcf", "sfcf"),
-        ("sfjt", "sfjt"),
-        ("sfyj", "sfyj"),
-        ("gxsj", "gxsj"),
-    ),  # fmt: skip
-    key_column="xfjbh",
-    watermark_column="gxsj",
-    hashed=frozenset({"xfrdh", "xfrsfzh"}),
-)
-
-DISPUTES = TableExtract(
-    source=SOURCE,
-    entity="disputes",
-    source_table="zz_mdjf",
-    raw_schema="raw",
-    raw_table="governance__disputes",
-    columns=tuple((c, c) for c in ("jfbh", "fxrq", "xzqhdm", "jflx", "tjjg", "jjrq", "gxsj")),
-    key_column="jfbh",
-    watermark_column="gxsj",
-)
 
 
 def extract_petitions(
@@ -66,7 +30,14 @@ def extract_petitions(
     tz: str = "Asia/Shanghai",
 ) -> BatchResult:
     """Extract petitions updated in (watermark, cutoff] into one raw batch."""
-    return extract_table(PETITIONS, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
+    return extract_table(
+        sources_config().table_extract(SOURCE, "petitions"),
+        source_url,
+        target,
+        cutoff=cutoff,
+        pii_key=pii_key,
+        tz=tz,
+    )
 
 
 def extract_disputes(
@@ -78,4 +49,11 @@ def extract_disputes(
     tz: str = "Asia/Shanghai",
 ) -> BatchResult:
     """Extract disputes updated in (watermark, cutoff] into one raw batch."""
-    return extract_table(DISPUTES, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
+    return extract_table(
+        sources_config().table_extract(SOURCE, "disputes"),
+        source_url,
+        target,
+        cutoff=cutoff,
+        pii_key=pii_key,
+        tz=tz,
+    )

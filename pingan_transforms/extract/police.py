@@ -19,32 +19,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pingan_transforms.extract.sql import TableExtract, extract_table
+from pingan_transforms.extract.sql import extract_table
 from pingan_transforms.load.batches import BatchResult
 from pingan_transforms.warehouse import WarehouseTarget
 
 SOURCE, ENTITY = "police", "incidents"
-SOURCE_TABLE = "jq_110"
-# source column -> raw column; bjrxm (caller name) is deliberately absent: names are dropped.
-COLUMNS = [
-    ("jjdbh", "jjdbh"), ("bjsj", "bjsj"), ("pjsj", "pjsj"), ("ddsj", "ddsj"),
-    ("jqlbdm", "jqlbdm"), ("jqlbmc", "jqlbmc"), ("jqxldm", "jqxldm"), ("xzqhdm", "xzqhdm"),
-    ("fadz", "fadz"), ("jd", "jd"), ("wd", "wd"), ("bjrdh", "bjrdh_hash"),
-    ("bjrsfzh", "bjrsfzh_hash"), ("hfmyd", "hfmyd"), ("gxsj", "gxsj"),
-]  # fmt: skip
-HASHED = {"bjrdh", "bjrsfzh"}
-
-INCIDENTS = TableExtract(
-    source=SOURCE,
-    entity=ENTITY,
-    source_table=SOURCE_TABLE,
-    raw_schema="raw",
-    raw_table="police__incidents",
-    columns=tuple(COLUMNS),
-    key_column="jjdbh",
-    watermark_column="gxsj",
-    hashed=frozenset(HASHED),
-)
 
 
 def extract_incidents(
@@ -56,4 +35,7 @@ def extract_incidents(
     tz: str = "Asia/Shanghai",
 ) -> BatchResult:
     """Extract everything updated in (watermark, cutoff] into one raw batch."""
-    return extract_table(INCIDENTS, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
+    from pingan_transforms.sources import sources_config
+
+    spec = sources_config().table_extract(SOURCE, ENTITY)  # columns and PII policy
+    return extract_table(spec, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)

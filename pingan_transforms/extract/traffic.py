@@ -26,7 +26,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pingan_transforms.extract.http import PagedJsonClient, RetryPolicy, SourceUnavailable
@@ -39,6 +39,9 @@ from pingan_transforms.load.batches import (
 )
 from pingan_transforms.months import Month
 from pingan_transforms.warehouse import WarehouseTarget, connect
+
+if TYPE_CHECKING:
+    from pingan_transforms.sources import HttpSource
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,26 @@ class _UnknownFields:
     def warn(self, what: str) -> None:
         if self.seen:
             log.warning("%s: ignored fields not in the contract: %s", what, sorted(self.seen))
+
+
+def check_contract(config: HttpSource) -> None:
+    """Fail unless the sources file states exactly this connector's endpoints and PII handling."""
+    from pingan_transforms.settings import ConfigError
+
+    implemented = {**dict.fromkeys(_DROPPED, "drop"), **dict.fromkeys(_HASHED, "hash")}
+    expected = {
+        "accidents": (ACCIDENTS_PATH, "watermark", implemented),
+        "violations": (VIOLATIONS_PATH, "month", {}),
+    }
+    declared = {
+        name: (entity.path, entity.read, dict(entity.personal_data))
+        for name, entity in config.entities.items()
+    }
+    if declared != expected:
+        raise ConfigError(
+            f"sources file: sources.traffic.entities is {declared}, but the traffic connector "
+            f"implements {expected}: state exactly that (path, read, personal_data)"
+        )
 
 
 def extract_accidents(

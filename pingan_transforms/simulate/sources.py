@@ -16,10 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pingan_transforms.extract.connections import source_url
 from pingan_transforms.months import Month
 from pingan_transforms.settings import Settings
 from pingan_transforms.simulate.regions import Region, read_master
-from pingan_transforms.warehouse import ensure_database, resolve_target
+from pingan_transforms.sources import sources_config
+from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 
 
 @dataclass
@@ -65,14 +67,21 @@ def simulated_sources(
     from pingan_transforms.simulate.traffic_api import create_app, serve_traffic_api
 
     regions: list[Region] = read_master(settings.region_master_path)
-    police = resolve_target(settings).with_database(settings.police_db)
+    config = sources_config(settings)
+    police_conf, governance_conf = config.sql("police"), config.sql("governance")
+    traffic_conn = config.http("traffic").connection
+    police = WarehouseTarget.from_url(
+        source_url(police_conf.connection, settings, police_conf.embedded_database)
+    )
     ensure_database(police)
     generated = {
         "police.incidents": fill_front_database(
             police.url, PoliceSimulation(seed=seed), regions, months
         )
     }
-    governance = resolve_target(settings).with_database(settings.governance_db)
+    governance = WarehouseTarget.from_url(
+        source_url(governance_conf.connection, settings, governance_conf.embedded_database)
+    )
     ensure_database(governance)
     for entity, count in fill_governance_database(
         governance.url, GovernanceSimulation(seed=seed), regions, months
@@ -83,15 +92,21 @@ def simulated_sources(
     with serve_traffic_api(create_app(store, token=token)) as base_url:
         host_port = base_url.split("://", 1)[1]
         env = {
-            f"AIRFLOW_CONN_{settings.police_conn_id.upper()}": police.url,
-            f"AIRFLOW_CONN_{settings.traffic_conn_id.upper()}": f"http://api:{token}@{host_port}",
-            f"AIRFLOW_CONN_{settings.governance_conn_id.upper()}": governance.url,
+            f"AIRFLOW_CONN_{police_conf.connection.upper()}": police.url,
+            f"AIRFLOW_CONN_{traffic_conn.upper()}": f"http://api:{token}@{host_port}",
+            f"AIRFLOW_CONN_{governance_conf.connection.upper()}": governance.url,
         }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
             sources = SimulatedSources(
-                months, seed, police.url, base_url, regions, settings.fire_drops, generated
+                months,
+                seed,
+                police.url,
+                base_url,
+                regions,
+                config.drop_dir("fire", settings),
+                generated,
             )
             sources.deliver_files(months[0])
             yield sources

@@ -1,0 +1,89 @@
+"""The sources file: the shipped one is valid and drives the SQL connector; mistakes are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pingan_transforms.settings import ConfigError
+from pingan_transforms.sources import load_sources
+
+SHIPPED = Path(__file__).resolve().parent.parent / "config" / "sources.yml"
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "sources.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _shipped() -> dict:
+    return yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+
+
+def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:
+    from pingan_transforms.extract.files import FIRE_SPECS
+    from pingan_transforms.extract.traffic import check_contract
+
+    config = load_sources(SHIPPED)
+    spec = config.table_extract("police", "incidents")
+    read = [src for src, _ in spec.columns]
+    assert "bjrxm" not in read  # names are dropped: never even selected
+    assert dict(spec.columns)["bjrdh"] == "bjrdh_hash" and spec.hashed == {"bjrdh", "bjrsfzh"}
+    assert spec.watermark_column == "gxsj" and spec.key_column == "jjdbh"
+    check_contract(config.http("traffic"))
+    assert sorted(config.files("fire").entities) == sorted(s.entity for s in FIRE_SPECS)
+
+
+def test_a_changed_policy_changes_what_is_read(tmp_path: Path) -> None:
+    data = _shipped()
+    data["sources"]["police"]["entities"]["incidents"]["personal_data"]["bjrsfzh"] = "drop"
+    spec = load_sources(_write(tmp_path, data)).table_extract("police", "incidents")
+    assert "bjrsfzh" not in [src for src, _ in spec.columns]
+    assert spec.hashed == {"bjrdh"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["sources"]["police"].update(kind="ftp"), "sources.police"),
+        (
+            lambda d: d["sources"]["police"]["entities"]["incidents"].update(watermark="gxsj2"),
+            "sources.police.entities.incidents: Value error, 'gxsj2' must be one of the columns",
+        ),
+        (
+            lambda d: d["sources"]["police"]["entities"]["incidents"]["columns"].append("bjrdh"),
+            "listed both as plain columns and under personal_data",
+        ),
+        (
+            lambda d: d["sources"]["police"]["entities"]["incidents"]["personal_data"].update(
+                bjrdh="encrypt"
+            ),
+            "sources.police.entities.incidents.personal_data.bjrdh",
+        ),
+        (lambda d: d["sources"]["traffic"].update(colour="blue"), "sources.traffic.colour"),
+    ],
+)
+def test_mistakes_name_the_file_and_the_key(tmp_path: Path, change, message: str) -> None:
+    data = _shipped()
+    change(data)
+    path = _write(tmp_path, data)
+    with pytest.raises(ConfigError) as error:
+        load_sources(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_a_traffic_contract_that_disagrees_with_the_connector_is_refused(tmp_path: Path) -> None:
+    from pingan_transforms.extract.traffic import check_contract
+
+    data = _shipped()
+    data["sources"]["traffic"]["entities"]["accidents"]["personal_data"]["reporterPhone"] = "drop"
+    with pytest.raises(ConfigError, match="sources.traffic.entities"):
+        check_contract(load_sources(_write(tmp_path, data)).http("traffic"))
+
+
+def test_missing_file_says_which_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PINGAN_SOURCES_FILE"):
+        load_sources(tmp_path / "nope.yml")
