@@ -23,6 +23,7 @@ RAW_REGIONS = Asset("pingan://warehouse/raw/regions__master")
 RAW_TRAFFIC = Asset("pingan://warehouse/raw/traffic")
 RAW_FIRE = Asset("pingan://warehouse/raw/fire")
 RAW_GOVERNANCE = Asset("pingan://warehouse/raw/governance")
+RAW_SURVEY = Asset("pingan://warehouse/raw/survey")
 # Sources can be down for a while: retry with exponential backoff (30 s, 60 s, 120 s …).
 SOURCE_RETRIES = {
     "retries": SETTINGS.source_retries,
@@ -66,6 +67,12 @@ def pingan_monthly() -> None:
 
         return extract_fire()
 
+    @task(outlets=[RAW_SURVEY], **SOURCE_RETRIES)
+    def extract_survey() -> dict:
+        from pingan_transforms.tasks import extract_survey
+
+        return extract_survey()
+
     @task(outlets=[RAW_GOVERNANCE], **SOURCE_RETRIES)
     def extract_governance(data_interval_end=None) -> dict:
         from pingan_transforms.tasks import extract_governance
@@ -84,7 +91,13 @@ def pingan_monthly() -> None:
 
         return export_ranking(data_interval_start)
 
-    extracts = [extract_police(), extract_traffic(), extract_fire(), extract_governance()]
+    extracts = [
+        extract_police(),
+        extract_traffic(),
+        extract_fire(),
+        extract_governance(),
+        extract_survey(),
+    ]
     load_regions() >> extracts
     extracts >> dbt_build() >> export_ranking()
 

@@ -81,25 +81,37 @@ def extract_traffic(
     }
 
 
-def extract_fire() -> dict[str, object]:
-    """Load every new file in the fire department's drop folder (by checksum, once)."""
-    from pingan_transforms.extract.files import FIRE_SPECS, extract_fire_drops
-
+def _extract_drops(source: str, specs, extract) -> dict[str, object]:
+    """Load every new file of a file-drop source (by checksum, once), as the sources file says."""
     settings = get_settings()
     config = sources_config(settings)
-    declared, known = config.files("fire").entities, [spec.entity for spec in FIRE_SPECS]
+    declared, known = config.files(source).entities, [spec.entity for spec in specs]
     if sorted(declared) != sorted(known):
         raise ConfigError(
-            f"{config.path}: sources.fire.entities is {declared}, but the file connector "
+            f"{config.path}: sources.{source}.entities is {declared}, but the file connector "
             f"reads {known}: list exactly those"
         )
-    results = extract_fire_drops(config.drop_dir("fire", settings), resolve_target(settings))
+    results = extract(config.drop_dir(source, settings), resolve_target(settings))
     return {
-        "source": "fire",
+        "source": source,
         "files": [r.source_file for r in results],
         "rows": sum(r.rows for r in results),
         "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
     }
+
+
+def extract_fire() -> dict[str, object]:
+    """The fire department's xlsx and GBK CSV exports."""
+    from pingan_transforms.extract.files import FIRE_SPECS, extract_fire_drops
+
+    return _extract_drops("fire", FIRE_SPECS, extract_fire_drops)
+
+
+def extract_survey() -> dict[str, object]:
+    """The quarterly public sense-of-security and satisfaction survey workbook."""
+    from pingan_transforms.extract.survey import SURVEY_SPECS, extract_survey_drops
+
+    return _extract_drops("survey", SURVEY_SPECS, extract_survey_drops)
 
 
 def extract_governance(data_interval_end: datetime) -> dict[str, object]:

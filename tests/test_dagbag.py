@@ -21,6 +21,7 @@ def test_every_dag_file_imports_without_errors() -> None:
         "extract_traffic",
         "extract_fire",
         "extract_governance",
+        "extract_survey",
     }
     assert dag.get_task("load_regions").downstream_task_ids == extracts
     assert dag.get_task("dbt_build").upstream_task_ids == extracts

@@ -20,6 +20,7 @@ RAW_TABLES = (
     "fire__inspections",
     "governance__petitions",
     "governance__disputes",
+    "survey__scores",
 )
 MART_QUERY = (
     "select scheme_code, scheme_version, month_start, region_code, score, grade, "

@@ -25,6 +25,7 @@ def _shipped() -> dict:
 
 def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:
     from pingan_transforms.extract.files import FIRE_SPECS
+    from pingan_transforms.extract.survey import SURVEY_SPECS
     from pingan_transforms.extract.traffic import check_contract
 
     config = load_sources(SHIPPED)
@@ -35,6 +36,7 @@ def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:
     assert spec.watermark_column == "gxsj" and spec.key_column == "jjdbh"
     check_contract(config.http("traffic"))
     assert sorted(config.files("fire").entities) == sorted(s.entity for s in FIRE_SPECS)
+    assert config.files("survey").entities == [s.entity for s in SURVEY_SPECS]
 
 
 def test_a_changed_policy_changes_what_is_read(tmp_path: Path) -> None:

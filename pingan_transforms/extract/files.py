@@ -21,7 +21,9 @@ entity's raw table, all as text, with the file and row it came from.
   ``top/bottom`` names (``伤亡情况/死亡人数``), and a final ``合计`` row is not loaded
   but checked: when its totals disagree with the sum of the data rows the file still
   loads (the rows are what they are) and the disagreement is reported in the result
-  and in ``raw._files.total_check``.
+  and in ``raw._files.total_check``. An entity may name its own total-row labels
+  (the survey's ``全区`` row) and columns whose total-row figure is a weighted mean
+  of the rows (an average score weighted by sample size) rather than a sum.
 - **Stable raw columns.** Chinese headers are mapped to ASCII raw column names by
   an explicit mapping per entity (pinyin initials, as the police front database
   names its columns); a header the mapping does not know, or a mapped header that
@@ -81,6 +83,9 @@ class FileSpec:
     file_format: Literal["xlsx", "csv"]
     columns: Mapping[str, str]
     total_columns: tuple[str, ...] = ()  # raw columns a 合计 row states the totals of
+    # (raw column, weight raw column): the total row states the weighted mean of the rows
+    mean_columns: tuple[tuple[str, str], ...] = ()
+    total_labels: tuple[str, ...] = TOTAL_LABELS  # first cell of a total row starts so
     header_rows: int = 1  # xlsx: rows the header spans (merged cells are flattened)
     encoding: str = "gb18030"  # csv: GB18030 decodes GBK and GB2312 too
 
@@ -91,16 +96,25 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class TotalMismatch:
-    """A column whose 合计 figure is not the sum of the data rows."""
+    """A column whose 合计 figure is not the sum (or weighted mean) of the data rows."""
 
     column: str  # source header, e.g. 伤亡情况/死亡人数
     stated: str  # what the 合计 row says
-    summed: Decimal | None  # sum of the data rows; None when a value is not a number
+    summed: Decimal | None  # sum (mean) of the data rows; None when a value is not a number
+    label: str = "合计"  # the total row's label
+    weight: str | None = None  # source header of the weights, when a weighted mean
 
     def __str__(self) -> str:
         if self.summed is None:
-            return f"{self.column}: 合计 says {self.stated}, but not every row holds a number"
-        return f"{self.column}: 合计 says {self.stated}, the rows sum to {self.summed}"
+            return (
+                f"{self.column}: {self.label} says {self.stated}, but not every row holds a number"
+            )
+        if self.weight is not None:
+            return (
+                f"{self.column}: {self.label} says {self.stated}, the {self.weight}-weighted "
+                f"mean of the rows is {self.summed}"
+            )
+        return f"{self.column}: {self.label} says {self.stated}, the rows sum to {self.summed}"
 
 
 @dataclass(frozen=True)
@@ -199,9 +213,40 @@ def cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _is_total_label(values: Sequence[str | None]) -> bool:
+def _total_label(values: Sequence[str | None], labels: tuple[str, ...]) -> str | None:
+    """The label a total row starts with (its first non-empty cell), or None."""
     first = next((v for v in values if v is not None), None)
-    return first is not None and normalise_header(first).startswith(TOTAL_LABELS)
+    if first is None:
+        return None
+    text = normalise_header(first)
+    return next((label for label in labels if text.startswith(label)), None)
+
+
+def _number(text: str | None) -> Decimal | None:
+    """A cell as a number (thousands separators allowed); None when it is not one."""
+    try:
+        return Decimal((text or "").replace(",", "").strip())
+    except InvalidOperation:
+        return None
+
+
+def _weighted_mean(
+    rows: list[tuple[int, list[str | None]]], col: int, weight: int
+) -> Decimal | None:
+    """Mean of column ``col`` weighted by column ``weight`` over the rows that have a value.
+
+    An empty weight counts as zero; None when a value or weight is not a number or
+    the weights sum to zero.
+    """
+    num, den = Decimal(0), Decimal(0)
+    for _, values in rows:
+        if values[col] is None:
+            continue
+        value, w = _number(values[col]), _number(values[weight] or "0")
+        if value is None or w is None:
+            return None
+        num, den = num + value * w, den + w
+    return (num / den).quantize(Decimal("0.0001")) if den else None
 
 
 def _describe(names: Sequence[str]) -> str:
@@ -245,13 +290,14 @@ def _assemble(
                     f"{path}: row {number} has a value in column {i + 1}, which has no header"
                 )
     total: tuple[int, list[str | None]] | None = None
-    if records and _is_total_label(records[-1][1]):
+    label = _total_label(records[-1][1], spec.total_labels) if records else None
+    if label is not None:
         total = records.pop()
     for number, values in records:
-        if _is_total_label(values):
+        if _total_label(values, spec.total_labels) is not None:
             raise ConfigError(
-                f"{path}: row {number} is a 合计/总计 row but not the last row; "
-                "subtotals inside the data are not supported"
+                f"{path}: row {number} is a {'/'.join(spec.total_labels)} row but not the "
+                "last row; subtotals inside the data are not supported"
             )
     index = [where[h] for h in spec.columns]
     rows = [
@@ -280,7 +326,22 @@ def _assemble(
         except InvalidOperation:
             stated_value = None
         if summed is None or stated_value is None or abs(stated_value - summed) >= _TOLERANCE:
-            mismatches.append(TotalMismatch(headers[raw], stated, summed))
+            mismatches.append(TotalMismatch(headers[raw], stated, summed, label or "合计"))
+    for raw, weight_raw in spec.mean_columns:
+        col, weight = spec.raw_columns.index(raw), spec.raw_columns.index(weight_raw)
+        stated = total[1][index[col]] if index[col] < len(total[1]) else None
+        if stated is None:
+            continue
+        mean = _weighted_mean(rows, col, weight)
+        stated_value = _number(stated)
+        # the stated mean is rounded to the decimals it shows: allow half its last place
+        allowed = _TOLERANCE
+        if stated_value is not None and isinstance(stated_value.as_tuple().exponent, int):
+            allowed = max(allowed, Decimal(5).scaleb(stated_value.as_tuple().exponent - 1))
+        if mean is None or stated_value is None or abs(stated_value - mean) > allowed:
+            mismatches.append(
+                TotalMismatch(headers[raw], stated, mean, label or "合计", headers[weight_raw])
+            )
     return ParsedFile(rows, total[0], tuple(mismatches))
 
 
@@ -460,7 +521,9 @@ def extract_file_drops(
     Raises ConfigError after loading the good files if any file could not be parsed.
     """
     if not drop_dir.is_dir():
-        raise ConfigError(f"fire drop directory {drop_dir} does not exist or is not a directory")
+        raise ConfigError(
+            f"{source} drop directory {drop_dir} does not exist or is not a directory"
+        )
     results: list[FileBatchResult] = []
     errors: list[str] = []
     with connect(target, autocommit=True) as conn:

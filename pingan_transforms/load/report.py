@@ -25,6 +25,10 @@ _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
         "select count(*) from intermediate.int_governance_records_located "
         "where quarantine_reason is not null",
     ),
+    "survey": (
+        ("survey__scores",),
+        "select count(*) from intermediate.int_survey_records_quarantined",
+    ),
 }
 
 

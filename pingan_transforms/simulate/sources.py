@@ -2,9 +2,10 @@
 
 Used by ``pingan demo`` and by the end-to-end tests, so that both exercise the
 same real protocols: the police front database (SQL), the traffic police API
-(HTTP on 127.0.0.1), the fire department's file drops (xlsx and GBK CSV) and the
-governance platform's database (SQL). Each source is announced to the pipeline the way a
-deployment does it, through an ``AIRFLOW_CONN_*`` variable.
+(HTTP on 127.0.0.1), the fire department's file drops (xlsx and GBK CSV), the
+governance platform's database (SQL) and the quarterly survey workbook (xlsx).
+Each source is announced to the pipeline the way a deployment does it: an
+``AIRFLOW_CONN_*`` variable, or the drop folder named in the sources file.
 """
 
 from __future__ import annotations
@@ -32,16 +33,27 @@ class SimulatedSources:
     traffic_url: str
     regions: list[Region]
     fire_drops: Path
+    survey_drops: Path
     generated: dict[str, int] = field(default_factory=dict)
 
     def deliver_files(self, month: Month) -> int:
-        """The fire department drops its exports for a month (they arrive after month end)."""
+        """File drops for a month's run: the fire exports of the month and the survey of
+        the last quarter completed before it (re-written unchanged, it is loaded once)."""
         from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
+        from pingan_transforms.simulate.survey import (
+            SurveySimulation,
+            latest_complete_quarter,
+            write_survey_drop,
+        )
 
         drops = write_fire_drops(
             FireSimulation(seed=self.seed), self.regions, [month], self.fire_drops
         )
-        return len(drops)
+        year, quarter = latest_complete_quarter(month)
+        write_survey_drop(
+            SurveySimulation(seed=self.seed), self.regions, year, quarter, self.survey_drops
+        )
+        return len(drops) + 1
 
     def between_runs(self, month: Month) -> dict[str, int]:
         """After a month's run: late corrections to it arrive, and the next month's files."""
@@ -100,13 +112,14 @@ def simulated_sources(
         os.environ.update(env)
         try:
             sources = SimulatedSources(
-                months,
-                seed,
-                police.url,
-                base_url,
-                regions,
-                config.drop_dir("fire", settings),
-                generated,
+                months=months,
+                seed=seed,
+                police_url=police.url,
+                traffic_url=base_url,
+                regions=regions,
+                fire_drops=config.drop_dir("fire", settings),
+                survey_drops=config.drop_dir("survey", settings),
+                generated=generated,
             )
             sources.deliver_files(months[0])
             yield sources
