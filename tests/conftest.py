@@ -77,6 +77,8 @@ def databases(
     yield warehouse, police
     for database in (warehouse, police, governance):
         drop_database(database)
+    for artefacts in ("target", "logs"):  # dbt's per-database artefacts (transform.run_dbt)
+        shutil.rmtree(PROJECT / "dbt_project" / artefacts / warehouse.dbname, ignore_errors=True)
 
 
 @pytest.fixture

@@ -28,12 +28,12 @@ def connection_uri(conn_id: str) -> str | None:
     return uri if uri is not None else _airflow_connection_uri(conn_id)
 
 
-def source_url(conn_id: str, settings: Settings, embedded_db: str) -> str:
+def source_url(conn_id: str, settings: Settings, embedded_db: str | None) -> str:
     """A SQL source's URL; in the embedded demo, a database on the warehouse server."""
     uri = connection_uri(conn_id)
     if uri:
         return uri.replace("postgres://", "postgresql://", 1)
-    if settings.embedded:
+    if settings.embedded and embedded_db:
         return resolve_target(settings).with_database(embedded_db).url
     raise ConfigError(
         f"source connection {conn_id!r} is not defined: set "
