@@ -79,6 +79,23 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
         # simulated defects: some incidents are placed by their address, a few cannot be
         assert methods["address_village"] > 0 and methods["unplaced"] > 0
 
+        # no plaintext name, phone or ID number anywhere in the warehouse, in any layer
+        secrets = sources.personal_data()
+        assert len(secrets) > 1000
+        with connect(warehouse) as conn:
+            columns = conn.execute(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where table_schema in ('raw', 'staging', 'intermediate', 'marts', 'seeds') "
+                "and data_type in ('text', 'character varying')"
+            ).fetchall()
+            assert len(columns) > 100
+            for schema, table, column in columns:
+                leaked = conn.execute(
+                    f'select count(*) from "{schema}"."{table}" where "{column}" = any(%s)',
+                    (list(secrets),),
+                ).fetchone()[0]
+                assert leaked == 0, f"personal data in plain text in {schema}.{table}.{column}"
+
         # re-running a month changes nothing: no duplicate rows, identical marts
         run_month(settings, SEP)
         with connect(warehouse) as conn:

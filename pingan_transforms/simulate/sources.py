@@ -30,11 +30,29 @@ class SimulatedSources:
     months: list[Month]
     seed: int
     police_url: str
+    governance_url: str
     traffic_url: str
     regions: list[Region]
     fire_drops: Path
     survey_drops: Path
     generated: dict[str, int] = field(default_factory=dict)
+    traffic_store: object | None = None  # the simulated vendor's records (for tests)
+
+    def personal_data(self) -> set[str]:
+        """Every plaintext name, phone and ID number the sources hold (to prove none lands)."""
+        import psycopg
+
+        values: set[str] = set()
+        queries = (
+            (self.police_url, "select bjrxm, bjrdh, bjrsfzh from jq_110"),
+            (self.governance_url, "select xfrxm, xfrdh, xfrsfzh from xf_xfj"),
+        )
+        for url, query in queries:
+            with psycopg.connect(url) as conn:
+                values.update(v for row in conn.execute(query) for v in row if v)
+        for accident in getattr(self.traffic_store, "accidents_updated", lambda: [])():
+            values.update(v for v in (accident.reporter_name, accident.reporter_phone) if v)
+        return values
 
     def deliver_files(self, month: Month) -> int:
         """File drops for a month's run: the fire exports of the month and the survey of
@@ -115,11 +133,13 @@ def simulated_sources(
                 months=months,
                 seed=seed,
                 police_url=police.url,
+                governance_url=governance.url,
                 traffic_url=base_url,
                 regions=regions,
                 fire_drops=config.drop_dir("fire", settings),
                 survey_drops=config.drop_dir("survey", settings),
                 generated=generated,
+                traffic_store=store,
             )
             sources.deliver_files(months[0])
             yield sources
