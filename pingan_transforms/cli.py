@@ -44,21 +44,18 @@ def _warehouse(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from pingan_transforms.simulate import regions as sim_regions
-
     if args.what == "regions":
         path = _write_demo_regions(settings, args.seed)
         print(f"region master written to {path}")
         return 0
+    from pingan_transforms.extract.connections import source_url
     from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
-    from pingan_transforms.warehouse import ensure_database
+    from pingan_transforms.simulate.regions import read_master
+    from pingan_transforms.sources import sources_config
+    from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 
     months = [Month.parse(m) for m in args.months]
-    regions = sim_regions.read_master(settings.region_master_path)
-    from pingan_transforms.extract.connections import source_url
-    from pingan_transforms.sources import sources_config
-    from pingan_transforms.warehouse import WarehouseTarget
-
+    regions = read_master(settings.region_master_path)
     police = sources_config(settings).sql("police")
     target = WarehouseTarget.from_url(
         source_url(police.connection, settings, police.embedded_database)
