@@ -32,18 +32,28 @@ def load_regions() -> dict[str, object]:
 
 
 def extract_police(data_interval_end: datetime) -> dict[str, object]:
-    """Extract 110 incidents updated up to the end of the run's data interval."""
+    """Extract 110 incidents and anti-fraud warnings updated up to the end of the data interval.
+
+    Both entities come from the same front database; each keeps its own watermark
+    and batch, so one can be re-run or corrected without the other.
+    """
     from pingan_transforms.extract.connections import source_url
-    from pingan_transforms.extract.police import extract_incidents
+    from pingan_transforms.extract.police import extract_fraud_warnings, extract_incidents
 
     settings = get_settings()
     target = resolve_target(settings)
     police = sources_config(settings).sql("police")
     url = source_url(police.connection, settings, police.embedded_database)
-    result = extract_incidents(
-        url, target, cutoff=data_interval_end, pii_key=settings.pii_secret, tz=settings.timezone
-    )
-    return {"batch_id": result.batch_id, "rows": result.rows, "source": "police.incidents"}
+    results = [
+        extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
+                tz=settings.timezone)
+        for extract in (extract_incidents, extract_fraud_warnings)
+    ]  # fmt: skip
+    return {
+        "source": "police",
+        "batches": {r.entity: r.batch_id for r in results},
+        "rows": {r.entity: r.rows for r in results},
+    }
 
 
 def extract_traffic(

@@ -76,8 +76,9 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
                     "from intermediate.int_police_incidents_located group by 1"
                 ).fetchall()
             )
-        # simulated defects: some incidents are placed by their address, a few cannot be
+        # simulated defects: some incidents are placed by address or coordinates, a few cannot
         assert methods["address_village"] > 0 and methods["unplaced"] > 0
+        assert methods["coordinates"] > 0
 
         # no plaintext name, phone or ID number anywhere in the warehouse, in any layer
         secrets = sources.personal_data()

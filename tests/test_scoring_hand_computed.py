@@ -33,7 +33,7 @@ import pytest
 from pingan_transforms import tasks
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.police import FRONT_COLUMNS, FRONT_TABLE_DDL
-from pingan_transforms.simulate.regions import MASTER_COLUMNS
+from pingan_transforms.simulate.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.warehouse import connect
 
 REGIONS = [
@@ -46,6 +46,8 @@ REGIONS = [
     ("110199002201", "乙村", "village", "110199002", "8000", "2000"),
     ("110199003001", "丙社区", "village", "110199003", "4000", "1000"),
 ]
+CENTROIDS = {"110199001201": (116.50, 39.70), "110199002201": (116.60, 39.75),
+             "110199003001": (116.70, 39.80)}  # fmt: skip
 SEP_FIRE = datetime(2024, 9, 3, 8)
 CATEGORY = {"刑事": "10", "侵财": "30", "电信网络诈骗": "40", "纠纷": "60", "交通": "70",
             "火警": "80", "求助": "90"}  # fmt: skip
@@ -93,6 +95,13 @@ def _august_incidents():
     # placed by address text: only the county code, or no code at all (求助 is not scored)
     rows.append(_incident("H0028", "110199", "求助", day, later, address="测试区甲镇甲村5号"))
     rows.append(_incident("H0029", None, "求助", day, later, address="乙镇某路8号"))
+    # no code, no address, a location fix 150 m from 丙社区's centroid: placed by coordinates
+    near = _incident("H0030", None, "求助", day, later, address="")
+    near = tuple(
+        {"jd": 116.7015, "wd": 39.8008}.get(col, value)
+        for col, value in zip(FRONT_COLUMNS, near, strict=True)
+    )
+    rows.append(near)
     return rows
 
 
@@ -102,9 +111,9 @@ def hand_case(databases, tmp_path, monkeypatch):
     master = tmp_path / "regions.csv"
     with open(master, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(MASTER_COLUMNS)
+        writer.writerow(MASTER_COLUMNS + CENTROID_COLUMNS)
         for row in REGIONS:
-            writer.writerow([*row, "2020-01-01", ""])
+            writer.writerow([*row, "2020-01-01", "", *CENTROIDS.get(row[0], ("", ""))])
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
     with psycopg.connect(police.url) as conn:
         conn.execute(FRONT_TABLE_DDL)
@@ -171,16 +180,17 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
             "select incident_no, quarantine_reason "
             "from intermediate.int_police_incidents_quarantined"
         ).fetchall() == [
-            ("H0027", "region code 110199999201 not placeable and no placeable address")
+            ("H0027", "region code 110199999201 not placeable, no placeable address or coordinates")
         ]
         placed = conn.execute(
             "select incident_no, village_code, township_code, placement_method "
             "from intermediate.int_police_incidents_located "
-            "where incident_no in ('H0028', 'H0029') order by incident_no"
+            "where incident_no in ('H0028', 'H0029', 'H0030') order by incident_no"
         ).fetchall()
         assert placed == [
             ("H0028", "110199001201", "110199001", "address_village"),
             ("H0029", None, "110199002", "address_town"),
+            ("H0030", "110199003001", "110199003", "coordinates"),
         ]
         # traceability: 丙街道's fire item explains the cap
         assert conn.execute(

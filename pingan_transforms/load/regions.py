@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pingan_transforms.load.batches import BatchResult, new_batch_id, record_batch
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.regions import MASTER_COLUMNS
+from pingan_transforms.simulate.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 SOURCE, ENTITY = "regions", "master"
@@ -55,13 +55,15 @@ def load_region_master(path: Path, target: WarehouseTarget) -> BatchResult | Non
             if latest and latest[0] == source_ref:
                 return None
             batch_id = new_batch_id(SOURCE, ENTITY, now)
-            cols = [*MASTER_COLUMNS, "_batch_id", "_extracted_at", "_source_file", "_source_row"]
+            optional = [c for c in CENTROID_COLUMNS if c in (reader.fieldnames or [])]
+            data_cols = [*MASTER_COLUMNS, *optional]
+            cols = [*data_cols, "_batch_id", "_extracted_at", "_source_file", "_source_row"]
             rows = 0
             with conn.cursor().copy(
                 f"copy raw.regions__master ({', '.join(cols)}) from stdin"
             ) as copy:
                 for line_no, record in enumerate(reader, start=2):
-                    values = [(record.get(c) or None) for c in MASTER_COLUMNS]
+                    values = [(record.get(c) or None) for c in data_cols]
                     copy.write_row([*values, batch_id, now, path.name, line_no])
                     rows += 1
             result = BatchResult(batch_id, SOURCE, ENTITY, rows, None, None)

@@ -9,8 +9,9 @@ from pingan_transforms.warehouse import WarehouseTarget, connect
 # source -> (raw tables, query counting its quarantined rows)
 _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
     "police": (
-        ("police__incidents",),
-        "select count(*) from intermediate.int_police_incidents_quarantined",
+        ("police__incidents", "police__fraud_warnings"),
+        "select (select count(*) from intermediate.int_police_incidents_quarantined) "
+        "+ (select count(*) from intermediate.int_police_fraud_warnings_quarantined)",
     ),
     "traffic": (
         ("traffic__accidents", "traffic__violations"),

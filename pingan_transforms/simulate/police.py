@@ -1,6 +1,7 @@
 """A simulated police 110 "front database" (前置库).
 
-The table ``jq_110`` uses the source system's own column names (pinyin
+The tables ``jq_110`` (110 incidents) and ``fzyj`` (反诈预警, anti-fraud warnings
+and their dissuasion results) use the source system's own column names (pinyin
 abbreviations, as such front databases do) and code values; its data
 dictionary is documented in ``dbt_project/models/staging/police/_police__sources.yml``.
 
@@ -55,6 +56,28 @@ FRONT_COLUMNS = [
 ]  # fmt: skip
 
 
+FRAUD_TABLE_DDL = """
+create table if not exists fzyj (
+    yjbh     varchar(32) primary key,  -- 预警编号
+    yjsj     timestamp not null,       -- 预警时间 (Beijing wall clock)
+    xzqhdm   varchar(12),              -- 行政区划代码
+    yjlx     varchar(16),              -- 预警类型: 电话预警 / 短信预警 / 上门劝阻
+    shrxm    varchar(32),              -- 受害人姓名
+    shrdh    varchar(20),              -- 受害人电话
+    qzjg     varchar(16),              -- 劝阻结果: 劝阻成功 / 劝阻失败 / 未联系上
+    zfje     numeric(14, 2),           -- 止付金额 (元), empty when nothing was stopped
+    gxsj     timestamp not null        -- 更新时间
+);
+create index if not exists fzyj_gxsj on fzyj (gxsj);
+"""
+
+FRAUD_COLUMNS = ["yjbh", "yjsj", "xzqhdm", "yjlx", "shrxm", "shrdh", "qzjg", "zfje", "gxsj"]
+
+_WARNING_TYPES = ("电话预警", "电话预警", "短信预警", "上门劝阻")
+_DISSUASION = (("劝阻成功", 0.72), ("劝阻失败", 0.18), ("未联系上", 0.10))
+_FRAUD_STREAM = 200  # separates the fraud-warning random streams from the incidents'
+
+
 @dataclass(frozen=True)
 class Category:
     code: str
@@ -89,13 +112,27 @@ class PoliceSimulation:
     # Real-world defects (shares of all incidents), drawn from one uniform per row:
     county_code_rate: float = 0.02  # only the county code: placeable by address text
     missing_region_rate: float = 0.01  # no region code: placeable by address text
+    coordinates_only_rate: float = 0.005  # no code, no address: placeable by coordinates
     unknown_category_rate: float = 0.003  # a category code the dictionary lacks
     unplaceable_rate: float = 0.003  # a wrong region code and no usable address
+    # Anti-fraud warnings (fzyj); kept apart from the incident stream above, so adding
+    # them changes no incident.
+    fraud_rate_per_10k: float = 3.0  # monthly warnings per 10,000 people at risk
+    fraud_town_code_rate: float = 0.08  # warnings placed only at town level
+    fraud_county_code_rate: float = 0.01  # only the county code: cannot be placed
+    fraud_missing_region_rate: float = 0.005  # no region code: cannot be placed
 
 
 def town_level(sim: PoliceSimulation, town_code: str, month: Month) -> float:
     """Latent incident multiplier of a town in a month (1.0 = average)."""
     return latent_level(sim.seed, town_code, month, sim.town_spread, sim.monthly_drift)
+
+
+def fraud_level(sim: PoliceSimulation, town_code: str, month: Month) -> float:
+    """Latent fraud-warning multiplier of a town in a month, its own walk (not the incidents')."""
+    return latent_level(
+        sim.seed, town_code, month, sim.town_spread, sim.monthly_drift, _FRAUD_STREAM
+    )
 
 
 def generate_incidents(
@@ -113,8 +150,8 @@ def generate_incidents(
             level = town_level(sim, town.code, month)
             rng = _rng(sim.seed, int(village.code), month.index)
             at_risk = village.resident_population + village.floating_population
-            lon0 = 116.55 + (int(town.code[-3:]) % 23) * 0.012
-            lat0 = 39.75 + (int(village.code[-3:]) % 17) * 0.01
+            lon0 = village.longitude or 116.55 + (int(town.code[-3:]) % 23) * 0.012
+            lat0 = village.latitude or 39.75 + (int(village.code[-3:]) % 17) * 0.01
             seq = 0
             for cat_idx, category in enumerate(CATEGORIES):
                 propensity = math.exp(_rng(sim.seed, int(town.code), 100 + cat_idx).normal(0, 0.25))
@@ -130,15 +167,21 @@ def generate_incidents(
                     address = f"{town.name}{village.name}{int(rng.integers(1, 300))}号"
                     category_code = category.code
                     defect = rng.random()
+                    located = True
+                    lon_jitter = float(rng.normal(0, 0.0015))
+                    lat_jitter = float(rng.normal(0, 0.0015))
                     cut = sim.county_code_rate
                     if defect < cut:
                         region_code = town.parent_code
                     elif defect < (cut := cut + sim.missing_region_rate):
                         region_code = None
+                    elif defect < (cut := cut + sim.coordinates_only_rate):
+                        region_code, address = None, ""
                     elif defect < (cut := cut + sim.unknown_category_rate):
                         category_code = "99"
                     elif defect < cut + sim.unplaceable_rate:
                         region_code, address = village.code[:-3] + "999", "地址不详"
+                        located = False  # the call came without a location fix
                     yield (
                         f"J{village.code}{month.year:04d}{month.month:02d}{seq:05d}",
                         reported,
@@ -149,8 +192,8 @@ def generate_incidents(
                         str(rng.choice(category.subcodes)),
                         region_code,
                         address,
-                        round(lon0 + float(rng.normal(0, 0.004)), 6),
-                        round(lat0 + float(rng.normal(0, 0.004)), 6),
+                        round(lon0 + lon_jitter, 6) if located else None,  # within ~200 m
+                        round(lat0 + lat_jitter, 6) if located else None,
                         str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
                         "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
                         _fake_id_number(rng, reported),
@@ -215,6 +258,76 @@ def fill_front_database(
         count = 0
         with conn.cursor().copy(f"copy jq_110 ({', '.join(FRONT_COLUMNS)}) from stdin") as copy:
             for row in generate_incidents(sim, regions, months):
+                copy.write_row(row)
+                count += 1
+    return count
+
+
+def generate_fraud_warnings(
+    sim: PoliceSimulation, regions: list[Region], months: Iterable[Month]
+) -> Iterator[tuple]:
+    """Rows for ``fzyj`` in :data:`FRAUD_COLUMNS` order.
+
+    Each (village, month) draws from its own seeded stream, so any month range or
+    region subset reproduces the same warnings, and none of the incident streams is
+    consumed (the incidents stay exactly as they were).
+    """
+    towns = {r.code: r for r in regions if r.level == "township"}
+    villages = [r for r in regions if r.level == "village" and r.parent_code in towns]
+    results = [name for name, _ in _DISSUASION]
+    weights = [share for _, share in _DISSUASION]
+    for month in months:
+        start, _ = month.local_bounds()
+        seconds_in_month = month.days * 86400
+        for village in villages:
+            town = towns[village.parent_code]
+            rng = _rng(sim.seed, int(village.code), month.index, _FRAUD_STREAM)
+            at_risk = village.resident_population + village.floating_population
+            lam = sim.fraud_rate_per_10k * at_risk / 10_000 * fraud_level(sim, town.code, month)
+            for seq in range(1, int(rng.poisson(lam)) + 1):
+                warned = start + timedelta(seconds=int(rng.integers(0, seconds_in_month)))
+                updated = warned + timedelta(minutes=int(rng.integers(10, 4320)))
+                region_code: str | None = village.code
+                defect = rng.random()
+                if defect < sim.fraud_county_code_rate:
+                    region_code = town.parent_code
+                elif defect < sim.fraud_county_code_rate + sim.fraud_missing_region_rate:
+                    region_code = None
+                elif rng.random() < sim.fraud_town_code_rate:
+                    region_code = town.code
+                result = str(rng.choice(results, p=weights))
+                stopped = None
+                if result == "劝阻成功" and rng.random() < 0.4:
+                    stopped = round(float(rng.lognormal(8.5, 1.2)), 2)  # typically a few k yuan
+                yield (
+                    f"F{village.code}{month.year:04d}{month.month:02d}{seq:04d}",
+                    warned,
+                    region_code,
+                    str(rng.choice(_WARNING_TYPES)),
+                    str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
+                    "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
+                    result,
+                    stopped,
+                    updated,
+                )
+
+
+def fill_fraud_warnings(
+    url: str, sim: PoliceSimulation, regions: list[Region], months: list[Month]
+) -> int:
+    """(Re)write the given months of ``fzyj``; returns the number of rows written.
+
+    Like :func:`fill_front_database`, the months are deleted first, so refilling
+    a month replaces it instead of colliding on the warning numbers.
+    """
+    with psycopg.connect(url) as conn:
+        conn.execute(FRAUD_TABLE_DDL)
+        for month in months:
+            lo, hi = month.local_bounds()
+            conn.execute("delete from fzyj where yjsj >= %s and yjsj < %s", (lo, hi))
+        count = 0
+        with conn.cursor().copy(f"copy fzyj ({', '.join(FRAUD_COLUMNS)}) from stdin") as copy:
+            for row in generate_fraud_warnings(sim, regions, months):
                 copy.write_row(row)
                 count += 1
     return count

@@ -24,6 +24,8 @@ MASTER_COLUMNS = [
     "valid_from",
     "valid_to",
 ]
+# Optional: a village's centroid (WGS84), used to place records that carry only coordinates.
+CENTROID_COLUMNS = ["longitude", "latitude"]
 
 _VILLAGE_STEMS = "东西南北前后大小新老高王李张刘杨赵陈周吴徐孙马朱胡郭何林罗梁宋郑谢韩唐"
 _VILLAGE_TAILS = ["庄", "营", "店", "屯", "各庄", "家务", "辛庄", "堡", "窑", "坨"]
@@ -41,6 +43,8 @@ class Region:
     floating_population: int = 0
     valid_from: str = "2020-01-01"
     valid_to: str = ""
+    longitude: float | None = None
+    latitude: float | None = None
 
     def as_row(self) -> dict[str, str]:
         return {
@@ -52,6 +56,8 @@ class Region:
             "floating_population": str(self.floating_population) if self.level == "village" else "",
             "valid_from": self.valid_from,
             "valid_to": self.valid_to,
+            "longitude": "" if self.longitude is None else f"{self.longitude:.6f}",
+            "latitude": "" if self.latitude is None else f"{self.latitude:.6f}",
         }
 
 
@@ -73,7 +79,8 @@ def generate_master(
     """
     rng = random.Random(seed)
     out: list[Region] = list(divisions)
-    for town in (d for d in divisions if d.level == "township"):
+    towns = [d for d in divisions if d.level == "township"]
+    for town_index, town in enumerate(towns):
         is_street = town.name.endswith("街道")
         count = rng.randint(*villages)
         used: set[str] = set()
@@ -92,14 +99,30 @@ def generate_master(
             suffix = f"{i + 1:03d}" if community else f"{200 + i - n_comm + 1:03d}"
             residents = rng.randint(3000, 15000) if community else rng.randint(800, 6000)
             floating = int(residents * rng.uniform(0.05, 0.45))
-            out.append(Region(town.code + suffix, name, "village", town.code, residents, floating))
+            lon, lat = village_centroid(town_index, i)
+            out.append(
+                Region(
+                    town.code + suffix, name, "village", town.code, residents, floating,
+                    longitude=lon, latitude=lat,
+                )
+            )  # fmt: skip
     return out
+
+
+def village_centroid(town_index: int, village_index: int) -> tuple[float, float]:
+    """A plausible, collision-free centroid: towns on a 5-wide grid of 0.08° × 0.06° cells
+    around Tongzhou, their villages on a 4-wide grid about 1 km apart inside the cell."""
+    town_lon = 116.55 + (town_index % 5) * 0.08
+    town_lat = 39.70 + (town_index // 5) * 0.06
+    lon = town_lon - 0.0225 + (village_index % 4) * 0.015
+    lat = town_lat - 0.018 + (village_index // 4) * 0.012
+    return round(lon, 6), round(lat, 6)
 
 
 def write_master(regions: list[Region], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=MASTER_COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=MASTER_COLUMNS + CENTROID_COLUMNS)
         writer.writeheader()
         for region in regions:
             writer.writerow(region.as_row())
@@ -118,6 +141,8 @@ def read_master(path: Path) -> list[Region]:
                 int(r["floating_population"] or 0),
                 r["valid_from"],
                 r["valid_to"],
+                float(r["longitude"]) if r.get("longitude") else None,
+                float(r["latitude"]) if r.get("latitude") else None,
             )
             for r in csv.DictReader(handle)
         ]

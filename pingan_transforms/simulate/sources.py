@@ -45,6 +45,7 @@ class SimulatedSources:
         values: set[str] = set()
         queries = (
             (self.police_url, "select bjrxm, bjrdh, bjrsfzh from jq_110"),
+            (self.police_url, "select shrxm, shrdh from fzyj"),
             (self.governance_url, "select xfrxm, xfrdh, xfrsfzh from xf_xfj"),
         )
         for url, query in queries:
@@ -92,7 +93,11 @@ def simulated_sources(
         GovernanceSimulation,
         fill_governance_database,
     )
-    from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
+    from pingan_transforms.simulate.police import (
+        PoliceSimulation,
+        fill_front_database,
+        fill_fraud_warnings,
+    )
     from pingan_transforms.simulate.traffic import TrafficSimulation, TrafficStore
     from pingan_transforms.simulate.traffic_api import create_app, serve_traffic_api
 
@@ -104,10 +109,10 @@ def simulated_sources(
         source_url(police_conf.connection, settings, police_conf.embedded_database)
     )
     ensure_database(police)
+    police_sim = PoliceSimulation(seed=seed)
     generated = {
-        "police.incidents": fill_front_database(
-            police.url, PoliceSimulation(seed=seed), regions, months
-        )
+        "police.incidents": fill_front_database(police.url, police_sim, regions, months),
+        "police.fraud_warnings": fill_fraud_warnings(police.url, police_sim, regions, months),
     }
     governance = WarehouseTarget.from_url(
         source_url(governance_conf.connection, settings, governance_conf.embedded_database)

@@ -1,7 +1,9 @@
 {#- Where every raw police row went, per batch: scored, quarantined or superseded
-    by a later version. raw_rows is counted from raw itself and recorded_rows is
-    what the extractor wrote in raw._batches, so a row lost or multiplied between
-    raw and the metrics shows as is_reconciled = false. -#}
+    by a later version. A police batch belongs to one entity (raw._batches.entity:
+    incidents or fraud_warnings), and its rows are counted only from that entity's
+    raw table and models. raw_rows is counted from raw itself and recorded_rows is
+    what the extractor wrote in raw._batches, so a row lost, multiplied or landed in
+    the wrong table shows as is_reconciled = false. -#}
 with
 
 batches as (
@@ -11,29 +13,71 @@ batches as (
 
 ),
 
-raw_rows as (
+incident_raw_rows as (
 
-    select _batch_id as batch_id from {{ source('police', 'incidents') }}
+    select * from {{ source('police', 'incidents') }}
 
 ),
 
-versions as (
+fraud_raw_rows as (
+
+    select * from {{ source('police', 'fraud_warnings') }}
+
+),
+
+incident_versions as (
 
     select * from {{ ref('base_police__incidents') }}
 
 ),
 
-located as (
+fraud_versions as (
+
+    select * from {{ ref('base_police__fraud_warnings') }}
+
+),
+
+incidents_located as (
 
     select * from {{ ref('int_police_incidents_located') }}
 
 ),
 
+fraud_located as (
+
+    select * from {{ ref('int_police_fraud_warnings_located') }}
+
+),
+
+raw_rows as (
+
+    select 'incidents' as entity, _batch_id as batch_id from incident_raw_rows
+    union all
+    select 'fraud_warnings' as entity, _batch_id as batch_id from fraud_raw_rows
+
+),
+
+versions as (
+
+    select 'incidents' as entity, batch_id, version_rank from incident_versions
+    union all
+    select 'fraud_warnings' as entity, batch_id, version_rank from fraud_versions
+
+),
+
+located as (
+
+    select 'incidents' as entity, batch_id, quarantine_reason from incidents_located
+    union all
+    select 'fraud_warnings' as entity, batch_id, quarantine_reason from fraud_located
+
+),
+
 raw_counts as (
 
-    select batch_id, count(*) as raw_rows
+    select batch_id, entity, count(*) as raw_rows
     from raw_rows
-    group by batch_id
+    group by batch_id, entity
 
 ),
 
@@ -41,27 +85,31 @@ located_counts as (
 
     select
         batch_id,
+        entity,
         sum(case when quarantine_reason is null then 1 else 0 end)      as placed_rows,
         sum(case when quarantine_reason is not null then 1 else 0 end)  as quarantined_rows
     from located
-    group by batch_id
+    group by batch_id, entity
 
 ),
 
 superseded_counts as (
 
-    select batch_id, count(*) as superseded_rows
+    select batch_id, entity, count(*) as superseded_rows
     from versions
     where version_rank > 1
-    group by batch_id
+    group by batch_id, entity
 
 ),
 
+{#- A recorded batch takes its entity from raw._batches; rows whose batch was never
+    recorded keep the entity of the table they sit in. -#}
 batch_ids as (
 
-    select batch_id from batches
+    select batch_id, entity from batches
     union
-    select batch_id from raw_counts
+    select batch_id, entity from raw_counts
+    where batch_id not in (select batch_id from batches)
 
 ),
 
@@ -69,7 +117,7 @@ counted as (
 
     select
         batch_ids.batch_id,
-        batches.entity,
+        batch_ids.entity,
         batches.row_count                                   as recorded_rows,
         coalesce(raw_counts.raw_rows, 0)                    as raw_rows,
         coalesce(located_counts.placed_rows, 0)             as placed_rows,
@@ -80,10 +128,13 @@ counted as (
         on batch_ids.batch_id = batches.batch_id
     left join raw_counts
         on batch_ids.batch_id = raw_counts.batch_id
+        and batch_ids.entity = raw_counts.entity
     left join located_counts
         on batch_ids.batch_id = located_counts.batch_id
+        and batch_ids.entity = located_counts.entity
     left join superseded_counts
         on batch_ids.batch_id = superseded_counts.batch_id
+        and batch_ids.entity = superseded_counts.entity
 
 ),
 

@@ -26,7 +26,9 @@ villages as (
     select
         villages.region_code        as village_code,
         villages.parent_code        as township_code,
-        towns.region_name || villages.region_name as full_name
+        towns.region_name || villages.region_name as full_name,
+        villages.longitude,
+        villages.latitude
     from regions as villages
     inner join regions as towns
         on villages.parent_code = towns.region_code
@@ -75,6 +77,42 @@ village_matches as (
 
 ),
 
+coordinate_candidates as (
+
+    select
+        by_code.incident_no,
+        villages.village_code,
+        villages.township_code,
+        power((by_code.longitude - villages.longitude) * cos(radians(by_code.latitude)), 2)
+            + power(by_code.latitude - villages.latitude, 2)   as distance_sq
+    from by_code
+    inner join villages
+        on abs(by_code.latitude - villages.latitude) < 0.01
+        and abs(by_code.longitude - villages.longitude) < 0.013
+    where by_code.code_township is null
+
+),
+
+coordinate_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by incident_no order by distance_sq, village_code
+        ) as nearness
+    from coordinate_candidates
+
+),
+
+coordinate_matches as (
+
+    select incident_no, village_code, township_code
+    from coordinate_ranked
+    where nearness = 1
+      and distance_sq <= 0.005 * 0.005
+
+),
+
 town_matches as (
 
     select
@@ -92,18 +130,25 @@ placed as (
 
     select
         by_code.*,
-        village_matches.village_code                            as address_village,
-        coalesce(village_matches.township_code, town_matches.township_code)
-                                                                as address_township,
+        coalesce(village_matches.village_code, coordinate_matches.village_code)
+                                                                as fallback_village,
+        coalesce(
+            village_matches.township_code,
+            coordinate_matches.township_code,
+            town_matches.township_code
+        )                                                       as fallback_township,
         case
             when by_code.code_township is not null then 'region_code'
             when village_matches.village_code is not null then 'address_village'
+            when coordinate_matches.village_code is not null then 'coordinates'
             when town_matches.township_code is not null then 'address_town'
         end                                                     as placement_method
     from by_code
     left join village_matches
         on by_code.incident_no = village_matches.incident_no
         and village_matches.candidates = 1
+    left join coordinate_matches
+        on by_code.incident_no = coordinate_matches.incident_no
     left join town_matches
         on by_code.incident_no = town_matches.incident_no
         and town_matches.candidates = 1
@@ -120,8 +165,8 @@ final as (
         arrived_at,
         category_key,
         region_code,
-        coalesce(code_village, address_village)                 as village_code,
-        coalesce(code_township, address_township)               as township_code,
+        coalesce(code_village, fallback_village)                as village_code,
+        coalesce(code_township, fallback_township)              as township_code,
         placement_method,
         callback_satisfaction,
         batch_id,
@@ -129,9 +174,10 @@ final as (
         case
             when category_key is null then 'unknown category code'
             when placement_method is null and region_code is null
-                then 'no region code and no placeable address'
+                then 'no region code, no placeable address or coordinates'
             when placement_method is null
-                then 'region code ' || region_code || ' not placeable and no placeable address'
+                then 'region code ' || region_code
+                    || ' not placeable, no placeable address or coordinates'
         end                                                     as quarantine_reason
     from placed
 

@@ -28,6 +28,8 @@ renamed as (
                                                             as floating_population,
         cast(nullif(source.valid_from, '') as date)         as valid_from,
         cast(nullif(source.valid_to, '') as date)           as valid_to,
+        cast(nullif(source.longitude, '') as numeric(10, 6)) as longitude,
+        cast(nullif(source.latitude, '') as numeric(10, 6))  as latitude,
         source._batch_id                                    as batch_id
     from source
     inner join latest_batch
