@@ -18,7 +18,7 @@ from pingan_transforms.settings import get_settings
 
 SETTINGS = get_settings()
 
-RAW_POLICE = Asset("pingan://warehouse/raw/police__incidents")
+RAW_POLICE = Asset("pingan://warehouse/raw/police")
 RAW_REGIONS = Asset("pingan://warehouse/raw/regions__master")
 RAW_TRAFFIC = Asset("pingan://warehouse/raw/traffic")
 RAW_FIRE = Asset("pingan://warehouse/raw/fire")

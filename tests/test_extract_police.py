@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import psycopg
 
-from pingan_transforms.extract.police import extract_incidents
+from pingan_transforms.extract.police import extract_fraud_warnings, extract_incidents
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
+from pingan_transforms.simulate.police import (
+    PoliceSimulation,
+    fill_fraud_warnings,
+    fill_front_database,
+)
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 
@@ -98,6 +102,88 @@ def test_no_personal_data_lands_in_plain_text(databases, tmp_path) -> None:
 
     assert keyed_hash(KEY, secrets[0][1]) in landed
     assert keyed_hash(b"another key", secrets[0][1]) not in landed
+
+
+def test_fraud_warnings_extract_hash_and_reconcile(databases, tmp_path, monkeypatch) -> None:
+    """Anti-fraud warnings take the incidents' path: watermark extract, PII policy, dbt.
+
+    Both tables are filled so that the reconciliation sees batches of both entities
+    and must count each from its own raw table and models.
+    """
+    from pingan_transforms import tasks
+    from pingan_transforms.simulate.police import generate_fraud_warnings
+    from pingan_transforms.transform import run_dbt
+
+    warehouse, police = databases
+    master = tmp_path / "regions.csv"
+    regions = tongzhou_master(master, towns=3)
+    monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    # seeded: the same month gives the same warnings, another seed other ones
+    warnings_aug = list(generate_fraud_warnings(PoliceSimulation(), regions, [AUG]))
+    assert warnings_aug == list(generate_fraud_warnings(PoliceSimulation(), regions, [AUG]))
+    assert warnings_aug != list(generate_fraud_warnings(PoliceSimulation(seed=2), regions, [AUG]))
+    fill_front_database(police.url, PoliceSimulation(), regions, [AUG, SEP])
+    total = fill_fraud_warnings(police.url, PoliceSimulation(), regions, [AUG, SEP])
+    assert total > len(warnings_aug) > 20
+
+    cut = AUG.end()
+    first = extract_fraud_warnings(police.url, warehouse, cutoff=cut, pii_key=KEY)
+    with psycopg.connect(police.url) as src:
+        in_window = src.execute(
+            "select count(*) from fzyj where gxsj <= %s", (cut.replace(tzinfo=None),)
+        ).fetchone()[0]
+        secrets = src.execute("select shrxm, shrdh from fzyj where gxsj <= %s",
+                              (cut.replace(tzinfo=None),)).fetchall()  # fmt: skip
+    assert first.rows == in_window > 0
+    assert extract_fraud_warnings(police.url, warehouse, cutoff=cut, pii_key=KEY).rows == 0
+
+    with connect(warehouse) as conn:
+        rows = conn.execute("select * from raw.police__fraud_warnings").fetchall()
+        columns = [
+            c.name
+            for c in conn.execute("select * from raw.police__fraud_warnings limit 0").description
+        ]  # noqa: E501
+        hashes = {r[0] for r in conn.execute("select shrdh_hash from raw.police__fraud_warnings")}
+    assert len(rows) == in_window
+    assert "shrxm" not in columns and "shrdh" not in columns
+    landed = {str(v) for row in rows for v in row if v is not None}
+    names = {name for name, _ in secrets}
+    assert not any(name in text for name in names for text in landed), "victim name in raw"
+    assert not ({phone for _, phone in secrets} & landed), "plaintext victim phone in raw"
+    from pingan_transforms.extract.pii import keyed_hash
+
+    assert {keyed_hash(KEY, phone) for _, phone in secrets} == hashes
+
+    # both entities through September, then the models, and every police batch reconciles
+    tasks.load_regions()
+    extract_incidents(police.url, warehouse, cutoff=SEP.end(), pii_key=KEY)
+    extract_fraud_warnings(police.url, warehouse, cutoff=SEP.end(), pii_key=KEY)
+    run_dbt(
+        ["build", "--select", "+int_police_batches_reconciled",
+         "+int_police_fraud_warnings_quarantined", "--indirect-selection", "cautious"],
+        warehouse,
+    )  # fmt: skip
+    with connect(warehouse) as conn:
+        reconciled = conn.execute(
+            "select entity, count(*), sum(raw_rows), bool_and(is_reconciled) "
+            "from intermediate.int_police_batches_reconciled group by entity order by entity"
+        ).fetchall()
+        raw_fraud = conn.execute("select count(*) from raw.police__fraud_warnings").fetchone()[0]
+        methods = dict(
+            conn.execute(
+                "select coalesce(placement_method, 'unplaced'), count(*) "
+                "from intermediate.int_police_fraud_warnings_located group by 1"
+            ).fetchall()
+        )
+        quarantined = conn.execute(
+            "select count(*) from intermediate.int_police_fraud_warnings_quarantined"
+        ).fetchone()[0]
+    assert [(e, n, ok) for e, n, _, ok in reconciled] == [
+        ("fraud_warnings", 3, True),  # the re-run records an empty batch
+        ("incidents", 1, True),
+    ]
+    assert reconciled[0][2] == raw_fraud
+    assert methods["region_code"] > 0 and methods.get("unplaced", 0) == quarantined
 
 
 def test_fast_keyed_hasher_equals_reference_hmac() -> None:

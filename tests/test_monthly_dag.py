@@ -14,6 +14,7 @@ from tests.helpers import tongzhou_master
 AUG, SEP = Month(2024, 8), Month(2024, 9)
 RAW_TABLES = (
     "police__incidents",
+    "police__fraud_warnings",
     "traffic__accidents",
     "traffic__violations",
     "fire__fires",

@@ -32,7 +32,7 @@ import pytest
 
 from pingan_transforms import tasks
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.police import FRONT_COLUMNS, FRONT_TABLE_DDL
+from pingan_transforms.simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_DDL
 from pingan_transforms.simulate.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.warehouse import connect
 
@@ -117,6 +117,7 @@ def hand_case(databases, tmp_path, monkeypatch):
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
     with psycopg.connect(police.url) as conn:
         conn.execute(FRONT_TABLE_DDL)
+        conn.execute(FRAUD_TABLE_DDL)  # the front database has both tables; no warnings here
         with conn.cursor().copy(f"copy jq_110 ({', '.join(FRONT_COLUMNS)}) from stdin") as cp:
             for row in _august_incidents():
                 cp.write_row(row)

@@ -95,8 +95,8 @@ def simulated_sources(
     )
     from pingan_transforms.simulate.police import (
         PoliceSimulation,
-        fill_front_database,
         fill_fraud_warnings,
+        fill_front_database,
     )
     from pingan_transforms.simulate.traffic import TrafficSimulation, TrafficStore
     from pingan_transforms.simulate.traffic_api import create_app, serve_traffic_api
