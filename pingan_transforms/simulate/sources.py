@@ -37,6 +37,7 @@ class SimulatedSources:
     survey_drops: Path
     generated: dict[str, int] = field(default_factory=dict)
     traffic_store: object | None = None  # the simulated vendor's records (for tests)
+    _surveys: set[str] = field(default_factory=set)  # survey files already counted
 
     def personal_data(self) -> set[str]:
         """Every plaintext name, phone and ID number the sources hold (to prove none lands)."""
@@ -58,6 +59,8 @@ class SimulatedSources:
     def deliver_files(self, month: Month) -> int:
         """File drops for a month's run: the fire exports of the month and the survey of
         the last quarter completed before it (re-written unchanged, it is loaded once)."""
+        from pingan_transforms.extract.files import FIRE_FIRES, FIRE_INSPECTIONS, parse_file
+        from pingan_transforms.extract.survey import SURVEY_SCORES
         from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
         from pingan_transforms.simulate.survey import (
             SurveySimulation,
@@ -69,9 +72,20 @@ class SimulatedSources:
             FireSimulation(seed=self.seed), self.regions, [month], self.fire_drops
         )
         year, quarter = latest_complete_quarter(month)
-        write_survey_drop(
+        survey = write_survey_drop(
             SurveySimulation(seed=self.seed), self.regions, year, quarter, self.survey_drops
         )
+        # what the sources gave, counted as data rows of the files they wrote
+        files = [(d.fires, FIRE_FIRES) for d in drops] + [
+            (d.inspections, FIRE_INSPECTIONS) for d in drops
+        ]
+        for path, spec in files:
+            key = f"fire.{spec.entity}"
+            self.generated[key] = self.generated.get(key, 0) + len(parse_file(path, spec).rows)
+        if survey.name not in self._surveys:
+            self._surveys.add(survey.name)
+            rows = len(parse_file(survey, SURVEY_SCORES).rows)
+            self.generated["survey.scores"] = self.generated.get("survey.scores", 0) + rows
         return len(drops) + 1
 
     def between_runs(self, month: Month) -> dict[str, int]:
@@ -123,6 +137,8 @@ def simulated_sources(
     ).items():
         generated[f"governance.{entity}"] = count
     store = TrafficStore.generate(TrafficSimulation(seed=seed), regions, months)
+    generated["traffic.accidents"] = len(store.accidents_updated())
+    generated["traffic.violations"] = sum(len(store.violations_for(m)) for m in months)
     token = secrets.token_hex(16)
     with serve_traffic_api(create_app(store, token=token)) as base_url:
         host_port = base_url.split("://", 1)[1]
