@@ -63,13 +63,8 @@ by_code as (
     select
         records.*,
         regions.region_level,
-        case
-            when regions.region_level = 'village' then regions.region_code
-        end                                                     as village_code,
-        case
-            when regions.region_level = 'village' then regions.parent_code
-            when regions.region_level = 'township' then regions.region_code
-        end                                                     as township_code
+        {{ placed_village_code('regions') }} as village_code,
+        {{ placed_township_code('regions') }} as township_code
     from records
     left join regions
         on records.region_code = regions.region_code

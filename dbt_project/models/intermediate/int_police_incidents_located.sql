@@ -50,13 +50,8 @@ by_code as (
 
     select
         incidents.*,
-        case
-            when regions.region_level = 'village' then regions.region_code
-        end                                                     as code_village,
-        case
-            when regions.region_level = 'village' then regions.parent_code
-            when regions.region_level = 'township' then regions.region_code
-        end                                                     as code_township
+        {{ placed_village_code('regions') }} as code_village,
+        {{ placed_township_code('regions') }} as code_township
     from incidents
     left join regions
         on incidents.region_code = regions.region_code

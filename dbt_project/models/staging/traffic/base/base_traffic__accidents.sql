@@ -60,13 +60,8 @@ placed as (
     select
         typed.*,
         regions.region_level,
-        case
-            when regions.region_level = 'village' then regions.region_code
-        end                                             as village_code,
-        case
-            when regions.region_level = 'village' then regions.parent_code
-            when regions.region_level = 'township' then regions.region_code
-        end                                             as township_code
+        {{ placed_village_code('regions') }} as village_code,
+        {{ placed_township_code('regions') }} as township_code
     from typed
     left join regions
         on typed.region_code = regions.region_code

@@ -94,10 +94,7 @@ placed as (
     select
         mapped.*,
         regions.region_level,
-        case
-            when regions.region_level = 'village' then regions.parent_code
-            when regions.region_level = 'township' then regions.region_code
-        end                                             as township_code
+        {{ placed_township_code('regions') }} as township_code
     from mapped
     left join regions
         on mapped.region_code = regions.region_code
