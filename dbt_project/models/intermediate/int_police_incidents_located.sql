@@ -159,6 +159,7 @@ final as (
         dispatched_at,
         arrived_at,
         category_key,
+        subcategory_code,
         region_code,
         coalesce(code_village, fallback_village)                as village_code,
         coalesce(code_township, fallback_township)              as township_code,

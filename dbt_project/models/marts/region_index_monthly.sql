@@ -1,128 +1,99 @@
+{#- The published index: one row per scheme, month and ranked unit, scored with
+    the version valid that month. Comparisons with last month and the same month
+    last year are under that same version; when those months were published under
+    another version, the comparison is restated and marked so.
+    Grain: scheme × month × region. -#}
 with
 
-item_scores as (
+applied as (
 
-    select * from {{ ref('int_index_items_scored') }}
-
-),
-
-townships as (
-
-    select * from {{ ref('int_townships_populated') }}
-
-),
-
-grades as (
-
-    select * from {{ ref('scheme_grades') }}
-
-),
-
-totals as (
-
-    select
-        scheme_code,
-        scheme_version,
-        region_code,
-        month_start,
-        sum(item_score) as score
-    from item_scores
-    group by scheme_code, scheme_version, region_code, month_start
-
-),
-
-with_peer_group as (
-
-    select
-        totals.*,
-        townships.township_name     as region_name,
-        townships.county_code       as peer_group_code
-    from totals
-    inner join townships
-        on totals.region_code = townships.township_code
-
-),
-
-graded as (
-
-    select
-        with_peer_group.*,
-        grades.grade,
-        row_number() over (
-            partition by with_peer_group.scheme_code, with_peer_group.scheme_version,
-                with_peer_group.region_code, with_peer_group.month_start
-            order by grades.min_score desc
-        ) as band_rank
-    from with_peer_group
-    inner join grades
-        on with_peer_group.scheme_code = grades.scheme_code
-        and with_peer_group.scheme_version = grades.scheme_version
-        and with_peer_group.score >= grades.min_score
+    select * from {{ ref('int_scheme_versions_applied') }}
 
 ),
 
 ranked as (
 
-    select
-        scheme_code,
-        scheme_version,
-        month_start,
-        region_code,
-        region_name,
-        peer_group_code,
-        score,
-        grade,
-        rank() over (
-            partition by scheme_code, month_start, peer_group_code
-            order by score desc
-        ) as rank_in_peer_group,
-        count(*) over (
-            partition by scheme_code, month_start, peer_group_code
-        ) as units_ranked
-    from graded
-    where band_rank = 1
+    select * from {{ ref('int_scheme_units_ranked') }}
 
 ),
 
-with_previous as (
+versions as (
+
+    select * from {{ ref('stg_schemes__versions') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('int_regions_populated') }}
+
+),
+
+published as (
 
     select
         ranked.*,
-        previous.rank_in_peer_group     as previous_rank,
-        previous.score                  as previous_score
+        applied.previous_month_version,
+        applied.last_year_version
     from ranked
-    left join ranked as previous
-        on ranked.scheme_code = previous.scheme_code
-        and ranked.region_code = previous.region_code
-        and ranked.peer_group_code = previous.peer_group_code
-        and previous.month_start = cast({{ dbt.dateadd('month', -1, 'ranked.month_start') }} as date)
+    inner join applied
+        on ranked.scheme_code = applied.scheme_code
+        and ranked.scheme_version = applied.scheme_version
+        and ranked.month_start = applied.month_start
 
 ),
 
 final as (
 
     select
-        scheme_code,
-        cast(scheme_version as integer)                 as scheme_version,
-        month_start,
-        region_code,
-        region_name,
-        'township'                                      as region_level,
-        peer_group_code,
-        cast(score as numeric(6, 2))                    as score,
-        grade,
-        cast(rank_in_peer_group as integer)             as rank_in_peer_group,
-        cast(units_ranked as integer)                   as units_ranked,
-        cast(previous_rank as integer)                  as previous_rank,
-        cast(previous_rank - rank_in_peer_group as integer) as rank_change,
-        cast(previous_score as numeric(6, 2))           as previous_score,
+        published.scheme_code,
+        versions.scheme_name,
+        cast(published.scheme_version as integer)               as scheme_version,
+        versions.total_label,
+        published.month_start,
+        published.region_code,
+        units.region_name,
+        units.region_level,
+        published.peer_group_code,
+        peer_groups.region_name                                 as peer_group_name,
+        cast(published.total_score as numeric(6, 2))            as score,
+        cast(published.tree_score as numeric(6, 2))             as tree_score,
+        cast(published.adjustment_points as numeric(6, 2))      as adjustment_points,
+        cast(published.cap_adjustment as numeric(6, 2))         as cap_adjustment,
+        published.grade,
+        published.grade_colour,
+        published.stars,
+        published.warning_level,
+        published.consecutive_reds,
+        published.escalated,
+        published.veto_fired,
+        published.rank_in_peer_group,
+        published.units_ranked,
+        published.previous_rank,
+        cast(published.previous_rank - published.rank_in_peer_group as integer) as rank_change,
+        cast(published.previous_score as numeric(6, 2))         as previous_score,
         cast(
-            case
-                when previous_score > 0
-                    then round((score - previous_score) * 100.0 / previous_score, 2)
+            case when published.previous_score > 0 then
+                round((published.total_score - published.previous_score) * 100.0
+                      / published.previous_score, 2)
             end as numeric(8, 2)
-        )                                               as score_change_pct
-    from with_previous
+        )                                                       as score_change_pct,
+        coalesce(
+            published.previous_month_version <> published.scheme_version, false
+        )                                                       as previous_restated,
+        published.last_year_rank,
+        cast(published.last_year_score as numeric(6, 2))        as last_year_score,
+        coalesce(
+            published.last_year_version <> published.scheme_version, false
+        )                                                       as last_year_restated
+    from published
+    inner join versions
+        on published.scheme_code = versions.scheme_code
+        and published.scheme_version = versions.scheme_version
+    inner join regions as units
+        on published.region_code = units.region_code
+    left join regions as peer_groups
+        on published.peer_group_code = peer_groups.region_code
 
 )
 

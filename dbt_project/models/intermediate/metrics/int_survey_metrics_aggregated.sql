@@ -1,0 +1,67 @@
+{{ metric_model_config() }}
+{#- Survey metric facts: the quarterly survey's scores hold for each month of their
+    quarter. A score is kept as score × sample size over sample size, so that a
+    rollup is the sample-weighted mean, never a mean of means. -#}
+with
+
+scores as (
+
+    select * from {{ ref('stg_survey__scores') }}
+    where township_code is not null
+
+),
+
+months as (
+
+    select
+        scores.*,
+        cast(scores.quarter_start + make_interval(months => offsets.offset_months) as date)
+                                                    as month_start
+    from scores
+    cross join generate_series(0, 2) as offsets (offset_months)
+
+),
+
+monthly as (
+
+    select * from months
+    {{ incremental_month_filter('month_start', [
+        (ref('base_survey__scores'), 'quarter_start'),
+        (ref('base_survey__scores'), "quarter_start + interval '1 month'"),
+        (ref('base_survey__scores'), "quarter_start + interval '2 month'")
+    ]) }}
+
+),
+
+unioned as (
+
+    select township_code, month_start, 'survey_security_score' as metric_code,
+        sum(security_score * sample_size) as numerator, sum(sample_size)::numeric as denominator
+    from monthly
+    where security_score is not null and sample_size > 0
+    group by township_code, month_start
+
+    union all
+
+    select township_code, month_start, 'survey_satisfaction_score',
+        sum(satisfaction_score * sample_size), sum(sample_size)
+    from monthly
+    where satisfaction_score is not null and sample_size > 0
+    group by township_code, month_start
+
+),
+
+final as (
+
+    select
+        township_code                               as region_code,
+        month_start,
+        metric_code,
+        cast(numerator as numeric)                  as numerator,
+        cast(denominator as numeric)                as denominator,
+        now()                                       as built_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,194 @@
+{#- Every scheme item for every ranked unit and month: the metric value, its
+    normalised value, and the same for the months a `change` rule can compare with
+    (last month, the same month last year, the mean of the same month in the three
+    previous years that have data). Every version is valued for every month with
+    data, so that a month can be restated under a later version.
+    Grain: scheme × version × region × month × item. -#}
+with
+
+items as (
+
+    select * from {{ ref('stg_schemes__items') }}
+
+),
+
+nodes as (
+
+    select * from {{ ref('stg_schemes__nodes') }}
+
+),
+
+units as (
+
+    select * from {{ ref('int_scheme_units_assigned') }}
+
+),
+
+metrics as (
+
+    select * from {{ ref('int_region_metrics_rolled_up') }}
+
+),
+
+months as (
+
+    select distinct month_start from metrics
+
+),
+
+unit_items as (
+
+    select
+        units.scheme_code,
+        units.scheme_version,
+        units.region_code,
+        units.peer_group_code,
+        units.resident_population,
+        units.floating_population,
+        items.item_code,
+        items.indicator_code,
+        items.category_code,
+        items.metric_code,
+        items.normalisation,
+        items.rule,
+        items.if_no_data,
+        items.baseline,
+        items.per_unit,
+        items.cap,
+        items.target,
+        items.floor,
+        items.compare_to,
+        items.min_count,
+        items.better,
+        items.threshold,
+        items.veto_points,
+        items.veto_grade,
+        nodes.points
+    from units
+    inner join items
+        on units.scheme_code = items.scheme_code
+        and units.scheme_version = items.scheme_version
+    inner join nodes
+        on items.scheme_code = nodes.scheme_code
+        and items.scheme_version = nodes.scheme_version
+        and items.item_code = nodes.node_code
+
+),
+
+valued as (
+
+    select
+        unit_items.*,
+        months.month_start,
+        metrics.value                               as metric_value
+    from unit_items
+    cross join months
+    left join metrics
+        on unit_items.region_code = metrics.region_code
+        and unit_items.metric_code = metrics.metric_code
+        and months.month_start = metrics.month_start
+
+),
+
+normalised as (
+
+    select
+        valued.*,
+        case valued.normalisation
+            when 'per_10k_residents' then
+                {{ per_10k('valued.metric_value', 'valued.resident_population') }}
+            when 'per_10k_residents_floating' then
+                {{ per_10k('valued.metric_value',
+                           '(valued.resident_population + valued.floating_population)') }}
+            else valued.metric_value
+        end                                         as normalised_value
+    from valued
+
+),
+
+with_history as (
+
+    select
+        current_month.*,
+        previous_month.metric_value                 as previous_month_value,
+        previous_month.normalised_value             as previous_month_normalised,
+        years_1_back.metric_value                   as last_year_value,
+        years_1_back.normalised_value               as last_year_normalised,
+        (coalesce(years_1_back.metric_value, 0) + coalesce(years_2_back.metric_value, 0) + coalesce(years_3_back.metric_value, 0))
+            / nullif(case when years_1_back.metric_value is not null then 1 else 0 end + case when years_2_back.metric_value is not null then 1 else 0 end + case when years_3_back.metric_value is not null then 1 else 0 end, 0)                              as three_year_average_value,
+        (coalesce(years_1_back.normalised_value, 0) + coalesce(years_2_back.normalised_value, 0) + coalesce(years_3_back.normalised_value, 0))
+            / nullif(case when years_1_back.normalised_value is not null then 1 else 0 end + case when years_2_back.normalised_value is not null then 1 else 0 end + case when years_3_back.normalised_value is not null then 1 else 0 end, 0)                          as three_year_average_normalised
+    from normalised as current_month
+    left join normalised as previous_month
+        on current_month.scheme_code = previous_month.scheme_code
+        and current_month.scheme_version = previous_month.scheme_version
+        and current_month.region_code = previous_month.region_code
+        and current_month.item_code = previous_month.item_code
+        and previous_month.month_start = cast(current_month.month_start - interval '1 months' as date)
+    left join normalised as years_1_back
+        on current_month.scheme_code = years_1_back.scheme_code
+        and current_month.scheme_version = years_1_back.scheme_version
+        and current_month.region_code = years_1_back.region_code
+        and current_month.item_code = years_1_back.item_code
+        and years_1_back.month_start = cast(current_month.month_start - interval '12 months' as date)
+    left join normalised as years_2_back
+        on current_month.scheme_code = years_2_back.scheme_code
+        and current_month.scheme_version = years_2_back.scheme_version
+        and current_month.region_code = years_2_back.region_code
+        and current_month.item_code = years_2_back.item_code
+        and years_2_back.month_start = cast(current_month.month_start - interval '24 months' as date)
+    left join normalised as years_3_back
+        on current_month.scheme_code = years_3_back.scheme_code
+        and current_month.scheme_version = years_3_back.scheme_version
+        and current_month.region_code = years_3_back.region_code
+        and current_month.item_code = years_3_back.item_code
+        and years_3_back.month_start = cast(current_month.month_start - interval '36 months' as date)
+
+),
+
+final as (
+
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        peer_group_code,
+        month_start,
+        category_code,
+        indicator_code,
+        item_code,
+        metric_code,
+        normalisation,
+        rule,
+        points,
+        if_no_data,
+        baseline,
+        per_unit,
+        cap,
+        target,
+        floor,
+        compare_to,
+        min_count,
+        better,
+        threshold,
+        veto_points,
+        veto_grade,
+        metric_value,
+        normalised_value,
+        previous_month_value,
+        previous_month_normalised,
+        case compare_to
+            when 'previous_month' then previous_month_value
+            when 'same_month_last_year' then last_year_value
+            when 'three_year_average' then three_year_average_value
+        end                                         as base_value,
+        case compare_to
+            when 'previous_month' then previous_month_normalised
+            when 'same_month_last_year' then last_year_normalised
+            when 'three_year_average' then three_year_average_normalised
+        end                                         as base_normalised
+    from with_history
+
+)
+
+select * from final
