@@ -1,4 +1,4 @@
--- For every governance batch (petitions and disputes): raw rows = placed +
+-- For every governance batch (petitions, disputes and grid patrols): raw rows = placed +
 -- quarantined + superseded versions, and raw holds exactly the rows the extractor
 -- recorded in raw._batches.
 select *

@@ -23,6 +23,12 @@ raw_disputes as (
 
 ),
 
+raw_grid_patrols as (
+
+    select _batch_id as batch_id from {{ source('governance', 'grid_patrols') }}
+
+),
+
 petition_versions as (
 
     select * from {{ ref('base_governance__petitions') }}
@@ -35,9 +41,21 @@ dispute_versions as (
 
 ),
 
-located as (
+grid_patrol_versions as (
+
+    select * from {{ ref('base_governance__grid_patrols') }}
+
+),
+
+records_located as (
 
     select * from {{ ref('int_governance_records_located') }}
+
+),
+
+grid_patrols_located as (
+
+    select * from {{ ref('int_governance_grid_patrols_located') }}
 
 ),
 
@@ -46,6 +64,8 @@ raw_rows as (
     select batch_id from raw_petitions
     union all
     select batch_id from raw_disputes
+    union all
+    select batch_id from raw_grid_patrols
 
 ),
 
@@ -54,6 +74,14 @@ raw_counts as (
     select batch_id, count(*) as raw_rows
     from raw_rows
     group by batch_id
+
+),
+
+located as (
+
+    select batch_id, quarantine_reason from records_located
+    union all
+    select batch_id, quarantine_reason from grid_patrols_located
 
 ),
 
@@ -73,6 +101,8 @@ superseded as (
     select batch_id from petition_versions where version_rank > 1
     union all
     select batch_id from dispute_versions where version_rank > 1
+    union all
+    select batch_id from grid_patrol_versions where version_rank > 1
 
 ),
 

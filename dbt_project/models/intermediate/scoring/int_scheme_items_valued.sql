@@ -1,7 +1,8 @@
 {#- Every scheme item for every ranked unit and month: the metric value, its
     normalised value, and the same for the months a `change` rule can compare with
     (last month, the same month last year, the mean of the same month in the three
-    previous years that have data). Every version is valued for every month with
+    previous years that have data). Months are those every monthly source has
+    delivered (var scored_month_sources). Every version is valued for every month with
     data, so that a month can be restated under a later version.
     Grain: scheme × version × region × month × item. -#}
 with
@@ -30,9 +31,28 @@ metrics as (
 
 ),
 
+catalogue as (
+
+    select * from {{ ref('metric_catalogue') }}
+
+),
+
 months as (
 
-    select distinct month_start from metrics
+    {#- A month is scored once every monthly source (var scored_month_sources) has
+        delivered facts for it; the quarterly survey alone does not make a month. -#}
+    select metrics.month_start
+    from metrics
+    inner join catalogue
+        on metrics.metric_code = catalogue.metric_code
+    where metrics.numerator > 0
+      and catalogue.source in (
+          {%- for source in var('scored_month_sources') %}
+          '{{ source }}'{{ ',' if not loop.last }}
+          {%- endfor %}
+      )
+    group by metrics.month_start
+    having count(distinct catalogue.source) = {{ var('scored_month_sources') | length }}
 
 ),
 

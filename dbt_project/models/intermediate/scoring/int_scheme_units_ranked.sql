@@ -113,8 +113,8 @@ starred as (
         and with_grade.scheme_version = stars.scheme_version
     where (versions.star_method = 'score_bands' and with_grade.total_score >= stars.min_score)
        or (versions.star_method = 'rank_share'
-           and with_grade.rank_in_peer_group * 1.0 / with_grade.units_ranked
-               <= stars.top_share + 0.0000001)
+           and (with_grade.rank_in_peer_group - 1) * 1.0 / with_grade.units_ranked
+               < stars.top_share)
     group by with_grade.scheme_code, with_grade.scheme_version,
         with_grade.region_code, with_grade.month_start
 
