@@ -37,6 +37,12 @@ survey as (
 
 ),
 
+grid_patrols as (
+
+    select * from {{ ref('int_grid_patrol_metrics_aggregated') }}
+
+),
+
 catalogue as (
 
     select * from {{ ref('metric_catalogue') }}
@@ -68,6 +74,7 @@ facts as (
     union all select * from traffic
     union all select * from governance
     union all select * from survey
+    union all select * from grid_patrols
 
 ),
 

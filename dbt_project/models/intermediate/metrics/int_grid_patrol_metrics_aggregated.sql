@@ -1,0 +1,93 @@
+{{ metric_model_config() }}
+{#- Grid-patrol metric facts (网格巡查): patrols, issues found and the rectification
+    rate, per patrol type and over all types, at the placed village (or town),
+    incremental by month. The rate is a cohort rate: of the issues found by the
+    month's patrols, how many are rectified by now. -#}
+with
+
+patrols as (
+
+    select * from {{ ref('int_governance_grid_patrols_located') }}
+    where quarantine_reason is null
+
+),
+
+placed as (
+
+    select
+        *,
+        patrol_month                                as month_start,
+        coalesce(village_code, township_code)       as placed_code
+    from patrols
+    {{ incremental_month_filter('patrol_month', [
+        (ref('base_governance__grid_patrols'), 'patrol_on')
+    ]) }}
+
+),
+
+by_type as (
+
+    select placed_code, month_start, 'grid_' || patrol_type_key || '_patrols' as metric_code,
+        count(*)::numeric as numerator, null::numeric as denominator
+    from placed group by placed_code, month_start, patrol_type_key
+
+    union all
+
+    select placed_code, month_start, 'grid_' || patrol_type_key || '_issues_found',
+        sum(issues_found), null
+    from placed group by placed_code, month_start, patrol_type_key
+
+    union all
+
+    select placed_code, month_start, 'grid_' || patrol_type_key || '_rectification_rate',
+        sum(issues_rectified), sum(issues_found)
+    from placed group by placed_code, month_start, patrol_type_key
+
+),
+
+all_types as (
+
+    select placed_code, month_start, 'grid_patrols' as metric_code,
+        count(*)::numeric as numerator, null::numeric as denominator
+    from placed group by placed_code, month_start
+
+    union all
+
+    select placed_code, month_start, 'grid_issues_found', sum(issues_found), null
+    from placed group by placed_code, month_start
+
+    union all
+
+    select placed_code, month_start, 'grid_issues_rectified', sum(issues_rectified), null
+    from placed group by placed_code, month_start
+
+    union all
+
+    select placed_code, month_start, 'grid_rectification_rate',
+        sum(issues_rectified), sum(issues_found)
+    from placed group by placed_code, month_start
+
+),
+
+unioned as (
+
+    select * from by_type
+    union all
+    select * from all_types
+
+),
+
+final as (
+
+    select
+        placed_code                                 as region_code,
+        month_start,
+        metric_code,
+        cast(numerator as numeric)                  as numerator,
+        cast(denominator as numeric)                as denominator,
+        now()                                       as built_at
+    from unioned
+
+)
+
+select * from final
