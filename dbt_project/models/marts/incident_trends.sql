@@ -1,0 +1,82 @@
+{#- Incident trends for bulletins: every region at every level, every month its
+    source delivered and every count of incident_trend_metrics, with the change
+    against the previous month (环比), the same month last year (同比) and the year
+    to date against the same months last year. A change is null when its base is 0
+    or missing (a month the source did not deliver).
+    Grain: region_code × month_start × metric_code. -#}
+with
+
+compared as (
+
+    select * from {{ ref('int_report_periods_compared') }}
+
+),
+
+trend_metrics as (
+
+    select * from {{ ref('incident_trend_metrics') }}
+
+),
+
+catalogue as (
+
+    select * from {{ ref('metric_catalogue') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('int_regions_populated') }}
+
+),
+
+trends as (
+
+    select
+        compared.*,
+        trend_metrics.sort_order
+    from compared
+    inner join trend_metrics
+        on compared.metric_code = trend_metrics.metric_code
+
+),
+
+final as (
+
+    select
+        trends.region_code,
+        regions.region_name,
+        trends.region_level,
+        regions.parent_code,
+        trends.month_start,
+        trends.metric_code,
+        catalogue.metric_name,
+        catalogue.unit,
+        cast(trends.sort_order as integer)                          as sort_order,
+        cast(trends.value as bigint)                                as incident_count,
+        cast(trends.previous_month_value as bigint)                 as previous_month_count,
+        cast(
+            {{ pct_change('trends.value', 'trends.previous_month_value') }}
+            as numeric(12, 2)
+        )                                                           as previous_month_change_pct,
+        cast(trends.last_year_value as bigint)                      as last_year_count,
+        cast(
+            {{ pct_change('trends.value', 'trends.last_year_value') }}
+            as numeric(12, 2)
+        )                                                           as last_year_change_pct,
+        trends.ytd_months,
+        cast(trends.ytd_value as bigint)                            as ytd_count,
+        cast(trends.last_year_ytd_value as bigint)                  as last_year_ytd_count,
+        cast(
+            {{ pct_change('trends.ytd_value', 'trends.last_year_ytd_value') }}
+            as numeric(12, 2)
+        )                                                           as ytd_change_pct
+    from trends
+    inner join catalogue
+        on trends.metric_code = catalogue.metric_code
+    left join regions
+        on trends.region_code = regions.region_code
+
+)
+
+select * from final
