@@ -1,4 +1,5 @@
-"""Petitions and disputes: simulated governance database → watermark extract → raw → dbt."""
+"""Petitions, disputes and grid patrols: simulated governance database → watermark extract →
+raw → dbt."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ from datetime import datetime
 
 import psycopg
 
-from pingan_transforms.extract.governance import extract_disputes, extract_petitions
+from pingan_transforms.extract.governance import (
+    extract_all,
+    extract_disputes,
+    extract_grid_patrols,
+    extract_petitions,
+)
 from pingan_transforms.extract.pii import keyed_hash
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.governance import (
     GovernanceSimulation,
+    apply_patrol_rectifications,
     fill_governance_database,
     generate_disputes,
+    generate_grid_patrols,
     generate_petitions,
     town_level,
 )
@@ -23,12 +31,18 @@ AUG, SEP = Month(2024, 8), Month(2024, 9)
 KEY = b"unit-test-key"
 # defects frequent enough that every kind shows up in a small region set
 DEFECTIVE = GovernanceSimulation(
-    missing_region_rate=0.04, county_code_rate=0.04, unknown_region_rate=0.04
-)
+    missing_region_rate=0.04, county_code_rate=0.04, unknown_region_rate=0.04,
+    malformed_count_rate=0.06, unknown_patrol_type_rate=0.02,
+)  # fmt: skip
 ENTITIES = {
     "petitions": (extract_petitions, "xf_xfj", "xfjbh"),
     "disputes": (extract_disputes, "zz_mdjf", "jfbh"),
+    "grid_patrols": (extract_grid_patrols, "wgxc", "xcbh"),
 }
+# dbt: the governance models up to the batch reconciliation, not the metrics built on them
+GOVERNANCE_MODELS = [
+    "build", "--select", "+int_governance_batches_reconciled", "--indirect-selection", "cautious",
+]  # fmt: skip
 
 
 def _count(conn, sql: str, *params) -> int:
@@ -37,7 +51,7 @@ def _count(conn, sql: str, *params) -> int:
 
 def test_simulation_is_reproducible_and_moves(tmp_path) -> None:
     regions = tongzhou_master(tmp_path / "r.csv", towns=3)
-    for generate in (generate_petitions, generate_disputes):
+    for generate in (generate_petitions, generate_disputes, generate_grid_patrols):
         first = list(generate(GovernanceSimulation(seed=1), regions, [AUG]))
         again = list(generate(GovernanceSimulation(seed=1), regions, [AUG]))
         other = list(generate(GovernanceSimulation(seed=2), regions, [AUG]))
@@ -57,6 +71,25 @@ def test_simulation_is_reproducible_and_moves(tmp_path) -> None:
     assert None in codes and "110112" in codes and any(c and c.endswith("999") for c in codes)
     assert {r[6] for r in rows} == {"受理", "办理中", "办结"}
     assert all((r[6] == "办结") == (r[7] is not None) for r in rows)
+
+    patrols = list(generate_grid_patrols(DEFECTIVE, regions, [AUG, SEP]))
+    villages = [r for r in regions if r.level == "village"]
+    # a few patrols per village, month and type
+    assert 1 < len(patrols) / (len(villages) * 2 * 5) < 10
+    assert {r[3] for r in patrols} == {"01", "02", "03", "04", "05", "09"}
+    assert {r[2] for r in patrols} >= {None, "110112"}
+    counts = [(r[4], r[5]) for r in patrols]
+    good = [(int(f), int(c)) for f, c in counts if f.isdigit() and c.isdigit()]
+    assert sum(f for f, _ in good) > sum(c for _, c in good) > 0  # some issues still open
+    assert any(not f.isdigit() for f, _ in counts) and any(not c.isdigit() for _, c in counts)
+    assert any(c > f for f, c in good)  # malformed: more rectified than found
+    assert len(good) > 0.9 * len(patrols)
+    # each village's grid workers patrol month after month
+    assert len({(r[6], r[7]) for r in patrols}) <= 3 * len(villages)
+    # patrols are their own random streams: adding them changed no petition or dispute
+    assert list(
+        generate_petitions(GovernanceSimulation(patrol_rate_scale=2.0), regions, [AUG])
+    ) == (list(generate_petitions(GovernanceSimulation(), regions, [AUG])))
 
 
 def test_extract_round_trips_counts_per_window_and_reruns_add_nothing(databases, tmp_path) -> None:
@@ -143,31 +176,40 @@ def test_correction_pii_and_dbt_reconcile(databases, tmp_path, monkeypatch) -> N
             "update zz_mdjf set tjjg = '调解成功', jjrq = '2024-11-05', gxsj = %s where jfbh = %s",
             (later, dispute),
         )
+    # grid workers report open issues rectified after the month's run
+    rectified = apply_patrol_rectifications(source.url, AUG, seed=3)
+    assert rectified > 0
     cut = Month(2024, 11).end()
     assert extract_petitions(source.url, warehouse, cutoff=cut, pii_key=KEY).rows == 1
     assert extract_disputes(source.url, warehouse, cutoff=cut, pii_key=KEY).rows == 1
+    assert extract_grid_patrols(source.url, warehouse, cutoff=cut, pii_key=KEY).rows == rectified
 
     # no personal data in plain text anywhere in raw
     with psycopg.connect(source.url) as src:
         secrets = src.execute("select xfrxm, xfrdh, xfrsfzh from xf_xfj").fetchall()
-    plain = {v for row in secrets for v in row}
+        workers = src.execute("select distinct wgyxm, wgydh from wgxc").fetchall()
+    plain = {v for row in secrets + workers for v in row}
     with connect(warehouse) as conn:
         rows = conn.execute("select * from raw.governance__petitions").fetchall()
         rows += conn.execute("select * from raw.governance__disputes").fetchall()
+        rows += conn.execute("select * from raw.governance__grid_patrols").fetchall()
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = 'governance__grid_patrols'"
+            )
+        }
+    assert "wgydh_hash" in columns and not columns & {"wgyxm", "wgydh"}
     landed = {str(v) for row in rows for v in row if v is not None}
     assert not (plain & landed), "plaintext name, phone or ID number found in raw"
     assert not any(p in text for p in plain for text in landed)
     assert keyed_hash(KEY, secrets[0][1]) in landed and keyed_hash(KEY, secrets[0][2]) in landed
+    assert keyed_hash(KEY, workers[0][1]) in landed
 
     # cautious: other sources' tests that also touch stg_regions__regions (e.g. a
     # relationships test from stg_fire__fires) need models this database lacks
-    run_dbt(
-        [
-            "build", "--select", "staging.governance+ +int_governance_batches_reconciled",
-            "--indirect-selection", "cautious",
-        ],
-        warehouse,
-    )  # fmt: skip
+    run_dbt(GOVERNANCE_MODELS, warehouse)
     with connect(warehouse) as conn:
         assert conn.execute(
             "select status_key, completed_on, satisfaction_key "
@@ -190,11 +232,12 @@ def test_correction_pii_and_dbt_reconcile(databases, tmp_path, monkeypatch) -> N
             "superseded_rows, is_reconciled from intermediate.int_governance_batches_reconciled "
             "order by entity, raw_rows desc"
         ).fetchall()
-        assert len(reconciled) == 4 and all(r[-1] for r in reconciled)
-        # the correction batches hold the staged versions; the first ones one superseded row
+        assert len(reconciled) == 6 and all(r[-1] for r in reconciled)
+        # the correction batches hold the staged versions; the first ones the superseded rows
         assert [(r[0], r[1], r[5]) for r in reconciled] == [
             ("disputes", reconciled[0][1], 1), ("disputes", 1, 0),
-            ("petitions", reconciled[2][1], 1), ("petitions", 1, 0),
+            ("grid_patrols", reconciled[2][1], rectified), ("grid_patrols", rectified, 0),
+            ("petitions", reconciled[4][1], 1), ("petitions", 1, 0),
         ]  # fmt: skip
         reasons = dict(
             conn.execute(
@@ -211,3 +254,59 @@ def test_correction_pii_and_dbt_reconcile(databases, tmp_path, monkeypatch) -> N
             "from intermediate.int_governance_records_located where quarantine_reason is null"
         ).fetchone()
         assert placed[0] == placed[2] > placed[1] > 0  # town-only codes are placed at the town
+
+        # grid patrols: the rectified version is the one kept, and every defect has its reason
+        patrol = conn.execute(
+            "select patrol_no, issues_found, issues_rectified, batch_id "
+            "from intermediate.int_governance_grid_patrols_located "
+            "where batch_id = (select batch_id from raw._batches where entity = 'grid_patrols' "
+            "order by extracted_at desc limit 1) order by patrol_no limit 1",
+        ).fetchone()
+        assert patrol[1] == patrol[2] > 0
+        assert (
+            _count(
+                conn, "select count(*) from raw.governance__grid_patrols where xcbh = %s", patrol[0]
+            )
+            == 2
+        )
+        reasons = dict(
+            conn.execute(
+                "select quarantine_reason, count(*) "
+                "from intermediate.int_governance_grid_patrols_located "
+                "where quarantine_reason is not null group by 1"
+            ).fetchall()
+        )
+        assert reasons.get("no region code", 0) > 0
+        assert reasons.get("unknown patrol type 09", 0) > 0
+        assert any(r.endswith("is at county level, not a village or town") for r in reasons)
+        assert any(r.endswith("not in the region master") for r in reasons)
+        assert any(r.startswith('issues found "') and "whole number" in r for r in reasons)
+        assert any(r.startswith('issues rectified "') for r in reasons)
+        assert any("exceed issues found" in r for r in reasons)
+        good = conn.execute(
+            "select count(*), count(village_code), count(township_code), "
+            "count(*) filter (where issues_rectified > issues_found), "
+            "count(*) filter (where patrol_type_key is null or issues_found is null) "
+            "from intermediate.int_governance_grid_patrols_located where quarantine_reason is null"
+        ).fetchone()
+        assert good[0] == good[2] > good[1] > 0 and good[3] == good[4] == 0
+        staged = _count(conn, "select count(*) from staging.stg_governance__grid_patrols")
+        with psycopg.connect(source.url) as src:
+            assert staged == _count(src, "select count(*) from wgxc")
+        # the phone is staged as its keyed hash only
+        hashes = {
+            r[0]
+            for r in conn.execute(
+                "select grid_worker_phone_hash from staging.stg_governance__grid_patrols"
+            )
+        }
+        assert hashes == {keyed_hash(KEY, phone) for _, phone in workers}
+
+
+def test_extract_all_reads_every_entity_of_the_sources_file(databases, tmp_path) -> None:
+    warehouse, source = databases
+    regions = tongzhou_master(tmp_path / "regions.csv", towns=2)
+    totals = fill_governance_database(source.url, GovernanceSimulation(), regions, [AUG])
+    results = extract_all(source.url, warehouse, cutoff=SEP.shift(1).end(), pii_key=KEY)
+    assert {r.entity: r.rows for r in results} == totals
+    assert set(totals) == {"petitions", "disputes", "grid_patrols"}

@@ -1,12 +1,14 @@
-"""Petitions and disputes from the governance platform's database (信访 / 综治).
+"""Petitions, disputes and grid patrols from the governance platform's database (信访 / 综治).
 
 Each entity has its own updated-at (gxsj) watermark in ``raw._watermarks``
-(source ``governance``, entities ``petitions`` / ``disputes``); each run loads the
-rows updated in (watermark, cut-off] into ``raw.governance__petitions`` or
-``raw.governance__disputes`` in one transaction with its batch record and new
+(source ``governance``, entities ``petitions`` / ``disputes`` / ``grid_patrols``);
+each run loads the rows updated in (watermark, cut-off] into
+``raw.governance__<entity>`` in one transaction with its batch record and new
 watermark, by the same COPY-to-COPY loop as the police extract
-(:func:`pingan_transforms.extract.sql.extract_table`). The petitioner's name
-(xfrxm) is never selected; phone and ID number are keyed-hashed on the way.
+(:func:`pingan_transforms.extract.sql.extract_table`). Names (the petitioner's
+xfrxm, the grid worker's wgyxm) are never selected; phone and ID numbers are
+keyed-hashed on the way. :func:`extract_all` extracts every entity the sources file
+lists for the governance source.
 """
 
 from __future__ import annotations
@@ -57,3 +59,39 @@ def extract_disputes(
         pii_key=pii_key,
         tz=tz,
     )
+
+
+def extract_grid_patrols(
+    source_url: str,
+    target: WarehouseTarget,
+    *,
+    cutoff: datetime,
+    pii_key: bytes,
+    tz: str = "Asia/Shanghai",
+) -> BatchResult:
+    """Extract grid patrols (网格巡查) updated in (watermark, cutoff] into one raw batch."""
+    return extract_table(
+        sources_config().table_extract(SOURCE, "grid_patrols"),
+        source_url,
+        target,
+        cutoff=cutoff,
+        pii_key=pii_key,
+        tz=tz,
+    )
+
+
+def extract_all(
+    source_url: str,
+    target: WarehouseTarget,
+    *,
+    cutoff: datetime,
+    pii_key: bytes,
+    tz: str = "Asia/Shanghai",
+) -> list[BatchResult]:
+    """Extract every governance entity of the sources file, one raw batch each."""
+    config = sources_config()
+    specs = [config.table_extract(SOURCE, entity) for entity in config.sql(SOURCE).entities]
+    return [
+        extract_table(spec, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
+        for spec in specs
+    ]

@@ -22,9 +22,11 @@ _SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
         "select count(*) from intermediate.int_fire_records_quarantined",
     ),
     "governance": (
-        ("governance__petitions", "governance__disputes"),
-        "select count(*) from intermediate.int_governance_records_located "
-        "where quarantine_reason is not null",
+        ("governance__petitions", "governance__disputes", "governance__grid_patrols"),
+        "select (select count(*) from intermediate.int_governance_records_located "
+        "where quarantine_reason is not null) "
+        "+ (select count(*) from intermediate.int_governance_grid_patrols_located "
+        "where quarantine_reason is not null)",
     ),
     "survey": (
         ("survey__scores",),

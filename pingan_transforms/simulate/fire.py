@@ -1,7 +1,7 @@
 """A simulated fire department (消防救援支队) that drops its monthly exports in a folder.
 
-Each county's brigade exports two files per month into ``<drop_dir>/<YYYY-MM>/``,
-the way such offices do:
+Each county's brigade (or a city's, for a city without counties such as 中山市)
+exports two files per month into ``<drop_dir>/<YYYY-MM>/``, the way such offices do:
 
 - ``<区县>火灾情况统计表_<YYYY>年<MM>月.xlsx``: a merged title row
   (``通州区消防救援支队2024年8月火灾情况统计表``), a two-row header with merged cells
@@ -88,6 +88,8 @@ CAUSES: tuple[tuple[str, float], ...] = (
     ("原因不明", 0.10),
 )
 DEFECT_KINDS = ("duplicate", "missing_region", "bad_date", "unknown_region")
+# A brigade (支队) exports for a county, or for a city without counties (中山市).
+BRIGADE_LEVELS = ("county", "city")
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,15 @@ def town_inspection_intensity(sim: FireSimulation, town_code: str) -> float:
     return float(math.exp(_rng(sim.seed, int(town_code), 2).normal(0.0, 0.3)))
 
 
-def _hierarchy(regions: list[Region]) -> dict[str, dict[str, list[Region]]]:
-    """county code → town code → villages, for the towns that have a county."""
-    counties = {r.code for r in regions if r.level == "county"}
+def _hierarchy(
+    regions: list[Region], levels: tuple[str, ...] = ("county",)
+) -> dict[str, dict[str, list[Region]]]:
+    """county code → town code → villages, for the towns that have a county.
+
+    ``levels`` names the levels a town's parent may have: the fire brigades also
+    cover a city without counties (中山市, whose towns sit directly beneath it).
+    """
+    counties = {r.code for r in regions if r.level in levels}
     out: dict[str, dict[str, list[Region]]] = {}
     towns = {r.code: r for r in regions if r.level == "township" and r.parent_code in counties}
     for town in towns.values():
@@ -145,7 +153,7 @@ def generate_fires(
     assigned when the sheet is written.
     """
     towns = {r.code: r for r in regions if r.level == "township"}
-    villages = _hierarchy(regions).get(county_code, {})
+    villages = _hierarchy(regions, BRIGADE_LEVELS).get(county_code, {})
     season = 1.0 + 0.25 * math.cos(2 * math.pi * (month.month - 1) / 12)  # January peak
     start, _ = month.local_bounds()
     causes = [c for c, _ in CAUSES]
@@ -188,7 +196,8 @@ def generate_inspections(
     """Clean supervision-inspection rows (one per town) in :data:`INSPECTION_HEADER` order."""
     towns = {r.code: r for r in regions if r.level == "township"}
     rows: list[list[object]] = []
-    for town_code, town_villages in sorted(_hierarchy(regions).get(county_code, {}).items()):
+    brigade = _hierarchy(regions, BRIGADE_LEVELS).get(county_code, {})
+    for town_code, town_villages in sorted(brigade.items()):
         rng = _rng(sim.seed, int(town_code), month.index, 4)
         people = sum(v.resident_population + v.floating_population for v in town_villages)
         intensity = town_inspection_intensity(sim, town_code)
@@ -337,7 +346,7 @@ def write_fire_drops(
     for month in months:
         folder = drop_dir / str(month)
         suffix = f"{month.year}年{month.month:02d}月"
-        for county_code in sorted(_hierarchy(regions)):
+        for county_code in sorted(_hierarchy(regions, BRIGADE_LEVELS)):
             county = names[county_code]
             defects = _rng(sim.seed, int(county_code), month.index, 90)
             fires = _with_defects(

@@ -1,13 +1,19 @@
 """A simulated governance-platform database (信访 / 综治 平台).
 
-Two tables in the platform's own column names (pinyin abbreviations, like the
+Three tables in the platform's own column names (pinyin abbreviations, like the
 police front database's ``jq_110``) and code values; their data dictionary is
 documented in ``dbt_project/models/staging/governance/_governance__sources.yml``:
 
 - ``xf_xfj``: petitions (信访件) with the petitioner's name, phone and ID number,
   status (受理 / 办理中 / 办结), completion date, satisfaction and the
   repeat / group / escalated flags (是 / 否);
-- ``zz_mdjf``: disputes (矛盾纠纷) with type, mediation outcome and resolved date.
+- ``zz_mdjf``: disputes (矛盾纠纷) with type, mediation outcome and resolved date;
+- ``wgxc``: grid patrols (网格巡查) by the villages' grid workers (网格员, name and
+  phone recorded), with a patrol type code, the issues found and those rectified,
+  typed in as text (so now and then not a number, or more rectified than found).
+  Issues left open are rectified later: :func:`apply_patrol_rectifications` updates
+  a share of a month's patrols after its run, as the platform does, so the next
+  extract brings a second version.
 
 As in :mod:`pingan_transforms.simulate.police`, each town has a latent level that
 drifts month by month (a seeded random walk on the log scale), one per table, so
@@ -32,7 +38,7 @@ from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.police import _fake_id_number
 from pingan_transforms.simulate.regions import Region
 
-PETITIONS_TABLE, DISPUTES_TABLE = "xf_xfj", "zz_mdjf"
+PETITIONS_TABLE, DISPUTES_TABLE, PATROLS_TABLE = "xf_xfj", "zz_mdjf", "wgxc"
 
 GOVERNANCE_DDL = """
 create table if not exists xf_xfj (
@@ -61,6 +67,19 @@ create table if not exists zz_mdjf (
     gxsj     timestamp not null        -- 更新时间
 );
 create index if not exists zz_mdjf_gxsj on zz_mdjf (gxsj);
+create table if not exists wgxc (
+    xcbh     varchar(32) primary key,  -- 巡查编号
+    xcrq     date not null,            -- 巡查日期
+    xzqhdm   varchar(12),              -- 行政区划代码 (the grid's village)
+    xclx     varchar(2),               -- 巡查类型代码: 01 出租屋检查 / 02 安全生产检查 /
+                                       --   03 消防隐患排查 / 04 治安乱点整治 / 05 日常巡查
+    fxwts    varchar(8),               -- 发现问题数 (typed in: text)
+    zgwts    varchar(8),               -- 整改问题数, issues rectified so far (typed in: text)
+    wgyxm    varchar(32),              -- 网格员姓名
+    wgydh    varchar(20),              -- 网格员电话
+    gxsj     timestamp not null        -- 更新时间
+);
+create index if not exists wgxc_gxsj on wgxc (gxsj);
 """
 
 PETITION_COLUMNS = [
@@ -68,6 +87,27 @@ PETITION_COLUMNS = [
     "sfcf", "sfjt", "sfyj", "gxsj",
 ]  # fmt: skip
 DISPUTE_COLUMNS = ["jfbh", "fxrq", "xzqhdm", "jflx", "tjjg", "jjrq", "gxsj"]
+PATROL_COLUMNS = ["xcbh", "xcrq", "xzqhdm", "xclx", "fxwts", "zgwts", "wgyxm", "wgydh", "gxsj"]
+
+
+@dataclass(frozen=True)
+class PatrolType:
+    code: str  # 巡查类型代码
+    name: str
+    per_10k: float  # monthly patrols per 10,000 people (floating people only, for rentals)
+    issues: float  # mean issues found per patrol, average town
+    floating_only: bool = False  # rental checks follow the floating population
+
+
+PATROL_TYPES: tuple[PatrolType, ...] = (
+    PatrolType("01", "出租屋检查", 12.0, 0.8, floating_only=True),
+    PatrolType("02", "安全生产检查", 3.0, 1.2),
+    PatrolType("03", "消防隐患排查", 3.0, 1.0),
+    PatrolType("04", "治安乱点整治", 1.5, 1.5),
+    PatrolType("05", "日常巡查", 6.0, 0.3),
+)
+# What grid workers type into the count fields now and then
+_NOT_A_NUMBER = ("若干", "3个", "三", "待核", "1-2")
 
 DISPUTE_TYPES: tuple[tuple[str, float], ...] = (  # type, share
     ("婚姻家庭", 0.25), ("邻里", 0.30), ("劳资", 0.15), ("土地", 0.10), ("物业", 0.12),
@@ -77,7 +117,8 @@ OUTCOMES: tuple[tuple[str, float], ...] = (("调解成功", 0.80), ("调解不�
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 _SATISFACTION = ("满意", "满意", "满意", "基本满意", "不满意", "未评价")
-_STREAM = {"petitions": 11, "disputes": 12}
+_STREAM = {"petitions": 11, "disputes": 12, "grid_patrols": 13}
+_GRID_WORKERS_STREAM, _RECTIFY_STREAM = 15, 14
 
 
 @dataclass(frozen=True)
@@ -92,6 +133,12 @@ class GovernanceSimulation:
     missing_region_rate: float = 0.01  # no region code
     county_code_rate: float = 0.01  # only the county code
     unknown_region_rate: float = 0.005  # a code that is not in the region master
+    # Grid patrols (wgxc); their own random streams, so petitions and disputes stay as they were
+    patrol_rate_scale: float = 1.0  # multiplies every PATROL_TYPES rate
+    grid_workers_per_village: int = 3
+    rectified_on_the_spot: float = 0.6  # share of the issues found rectified at once
+    malformed_count_rate: float = 0.01  # a count that is not a number, or rectified > found
+    unknown_patrol_type_rate: float = 0.003  # a type code the dictionary lacks
 
 
 def town_level(sim: GovernanceSimulation, town_code: str, month: Month, entity: str) -> float:
@@ -167,7 +214,7 @@ def generate_petitions(
                     region_code,
                     str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
                     "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
-                    _fake_id_number(rng, received),
+                    _fake_id_number(rng, received, village.code[:6]),
                     status,
                     completed,
                     satisfaction,
@@ -214,11 +261,111 @@ def generate_disputes(
                 )
 
 
+def _grid_workers(sim: GovernanceSimulation, village: Region) -> list[tuple[str, str]]:
+    """The village's grid workers (name, phone): the same people month after month."""
+    rng = _rng(sim.seed, int(village.code), _GRID_WORKERS_STREAM)
+    return [
+        (
+            str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
+            "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
+        )
+        for _ in range(sim.grid_workers_per_village)
+    ]
+
+
+def generate_grid_patrols(
+    sim: GovernanceSimulation, regions: list[Region], months: Iterable[Month]
+) -> Iterator[tuple]:
+    """Rows for ``wgxc`` in :data:`PATROL_COLUMNS` order.
+
+    Per village, month and patrol type a Poisson number of patrols in the people at
+    risk (floating people, for rental checks) and the town's latent level; issues
+    found are Poisson per patrol (more in a town with a higher level) and a share of
+    them is rectified on the spot.
+    """
+    towns, villages = _villages(regions)
+    for month in months:
+        for village in villages:
+            town = towns[village.parent_code]
+            rng = _rng(sim.seed, int(village.code), month.index, _STREAM["grid_patrols"])
+            level = town_level(sim, town.code, month, "grid_patrols")
+            workers = _grid_workers(sim, village)
+            seq = 0
+            for ptype in PATROL_TYPES:
+                people = village.floating_population
+                if not ptype.floating_only:
+                    people += village.resident_population
+                lam = ptype.per_10k * sim.patrol_rate_scale * people / 10_000 * level
+                for _ in range(int(rng.poisson(lam))):
+                    seq += 1
+                    patrolled = month.first_day + timedelta(days=int(rng.integers(0, month.days)))
+                    region_code = _region_code(sim, rng, village, town)
+                    found = int(rng.poisson(ptype.issues * level**0.5))
+                    rectified = int(rng.binomial(found, sim.rectified_on_the_spot))
+                    name, phone = workers[int(rng.integers(0, len(workers)))]
+                    # entered the same evening or up to two days later
+                    updated = datetime.combine(patrolled, datetime.min.time()) + timedelta(
+                        days=int(rng.integers(0, 3)), hours=int(rng.integers(9, 22)),
+                        minutes=int(rng.integers(0, 60)),
+                    )  # fmt: skip
+                    found_text, rectified_text = str(found), str(rectified)
+                    defect, kind, odd = rng.random(), int(rng.integers(0, 3)), rng.random()
+                    if defect < sim.malformed_count_rate:
+                        bad = _NOT_A_NUMBER[int(odd * len(_NOT_A_NUMBER))]
+                        if kind == 0:
+                            found_text = bad
+                        elif kind == 1:
+                            rectified_text = bad
+                        else:  # more rectified than found
+                            rectified_text = str(found + 1 + int(odd * 3))
+                    type_code = ptype.code
+                    if rng.random() < sim.unknown_patrol_type_rate:
+                        type_code = "09"
+                    yield (
+                        f"WG{village.code}{month.year:04d}{month.month:02d}{seq:04d}",
+                        patrolled,
+                        region_code,
+                        type_code,
+                        found_text,
+                        rectified_text,
+                        name,
+                        phone,
+                        updated,
+                    )
+
+
+def apply_patrol_rectifications(url: str, month: Month, share: float = 0.5, seed: int = 1) -> int:
+    """Rectify later a share of a month's open issues, as grid workers report back.
+
+    Called after the month was first extracted: a share of its patrols with issues
+    still open (found > rectified) get every issue rectified, with an update time
+    3-20 days into the next month, so the next extract brings a second version.
+    Rows whose counts are not numbers are left alone. Returns the patrols changed.
+    """
+    lo, hi = month.local_bounds()
+    with psycopg.connect(url) as conn:
+        keys = [
+            row[0]
+            for row in conn.execute(
+                "select xcbh from wgxc where xcrq >= %s and xcrq < %s "
+                "and fxwts ~ '^[0-9]+$' and zgwts ~ '^[0-9]+$' "
+                "and cast(zgwts as integer) < cast(fxwts as integer) order by xcbh",
+                (lo.date(), hi.date()),
+            ).fetchall()
+        ]
+        rng = _rng(seed, month.index, _RECTIFY_STREAM)
+        chosen = [key for key in keys if rng.random() < share]
+        for key in chosen:
+            later = hi + timedelta(days=int(rng.integers(3, 21)), hours=int(rng.integers(8, 18)))
+            conn.execute("update wgxc set zgwts = fxwts, gxsj = %s where xcbh = %s", (later, key))
+    return len(chosen)
+
+
 def fill_governance_database(
     url: str, sim: GovernanceSimulation, regions: list[Region], months: list[Month]
 ) -> dict[str, int]:
-    """(Re)write the given months of both tables; returns rows written per entity."""
-    counts = {"petitions": 0, "disputes": 0}
+    """(Re)write the given months of every table; returns rows written per entity."""
+    counts = {"petitions": 0, "disputes": 0, "grid_patrols": 0}
     with psycopg.connect(url) as conn:
         conn.execute(GOVERNANCE_DDL)
         for month in months:
@@ -227,9 +374,11 @@ def fill_governance_database(
             conn.execute(
                 "delete from zz_mdjf where fxrq >= %s and fxrq < %s", (lo.date(), hi.date())
             )
+            conn.execute("delete from wgxc where xcrq >= %s and xcrq < %s", (lo.date(), hi.date()))
         plan = (
             ("petitions", PETITIONS_TABLE, PETITION_COLUMNS, generate_petitions),
             ("disputes", DISPUTES_TABLE, DISPUTE_COLUMNS, generate_disputes),
+            ("grid_patrols", PATROLS_TABLE, PATROL_COLUMNS, generate_grid_patrols),
         )
         for entity, table, columns, generate in plan:
             with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:

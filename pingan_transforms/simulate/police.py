@@ -196,15 +196,16 @@ def generate_incidents(
                         round(lat0 + lat_jitter, 6) if located else None,
                         str(rng.choice(list(_SURNAMES))) + str(rng.choice(list(_GIVEN))),
                         "1" + str(int(rng.integers(3, 10))) + f"{int(rng.integers(0, 10**9)):09d}",
-                        _fake_id_number(rng, reported),
+                        _fake_id_number(rng, reported, village.code[:6]),
                         str(rng.choice(_SATISFACTION)),
                         updated,
                     )
 
 
-def _fake_id_number(rng: np.random.Generator, ref: datetime) -> str:
+def _fake_id_number(rng: np.random.Generator, ref: datetime, area: str = "110112") -> str:
+    """A checksum-valid ID number issued in ``area`` (six digits, e.g. the county's code)."""
     born = ref.year - int(rng.integers(18, 80))
-    body = f"110112{born:04d}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
+    body = f"{area}{born:04d}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 29)):02d}"
     body += f"{int(rng.integers(0, 1000)):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]

@@ -48,6 +48,7 @@ class SimulatedSources:
             (self.police_url, "select bjrxm, bjrdh, bjrsfzh from jq_110"),
             (self.police_url, "select shrxm, shrdh from fzyj"),
             (self.governance_url, "select xfrxm, xfrdh, xfrsfzh from xf_xfj"),
+            (self.governance_url, "select wgyxm, wgydh from wgxc"),
         )
         for url, query in queries:
             with psycopg.connect(url) as conn:
@@ -90,13 +91,15 @@ class SimulatedSources:
 
     def between_runs(self, month: Month) -> dict[str, int]:
         """After a month's run: late corrections to it arrive, and the next month's files."""
+        from pingan_transforms.simulate.governance import apply_patrol_rectifications
         from pingan_transforms.simulate.police import apply_late_corrections
 
         corrected = apply_late_corrections(self.police_url, month, seed=self.seed)
+        rectified = apply_patrol_rectifications(self.governance_url, month, seed=self.seed)
         following = month.shift(1)
         if following in self.months:
             self.deliver_files(following)
-        return {"police incidents corrected": corrected}
+        return {"police incidents corrected": corrected, "grid patrols rectified": rectified}
 
 
 @contextmanager

@@ -194,7 +194,9 @@ def write_survey_drop(
     """Write the quarter's workbook under ``drop_dir/<YYYY>Q<q>/``; returns its path.
 
     One workbook for the (single) county of the region master; a master with several
-    counties gets one workbook each, and the first county's path is returned.
+    counties gets one workbook each, and the first county's path is returned. Only
+    counties run this survey: towns directly under a city (小榄镇 under 中山市 in the
+    demo master) get none.
     """
     _check_quarter(year, quarter)
     names = {r.code: r.name for r in regions}
