@@ -1,4 +1,4 @@
-"""Monthly 平安指数 run: regions → source extracts → dbt build → ranking file.
+"""Monthly 平安指数 run: regions → source extracts and schemes → dbt build → ranking files.
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of
@@ -30,6 +30,7 @@ SOURCE_RETRIES = {
     "retry_delay": timedelta(seconds=SETTINGS.source_retry_delay_seconds),
     "retry_exponential_backoff": 2.0,
 }
+SCHEMES = Asset("pingan://warehouse/schemes")
 MART_INDEX = Asset("pingan://warehouse/marts/region_index_monthly")
 
 
@@ -79,6 +80,12 @@ def pingan_monthly() -> None:
 
         return extract_governance(data_interval_end)
 
+    @task(outlets=[SCHEMES])
+    def load_schemes() -> dict:
+        from pingan_transforms.tasks import load_schemes
+
+        return load_schemes()
+
     @task(outlets=[MART_INDEX])
     def dbt_build() -> dict:
         from pingan_transforms.tasks import build_models
@@ -98,8 +105,10 @@ def pingan_monthly() -> None:
         extract_governance(),
         extract_survey(),
     ]
-    load_regions() >> extracts
-    extracts >> dbt_build() >> export_ranking()
+    # the schemes load after load_regions has prepared the warehouse, beside the extracts
+    inputs = [*extracts, load_schemes()]
+    load_regions() >> inputs
+    inputs >> dbt_build() >> export_ranking()
 
 
 pingan_monthly_dag = pingan_monthly()

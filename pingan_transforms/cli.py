@@ -70,9 +70,12 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 def _write_demo_regions(settings: Settings, seed: int):
     from pingan_transforms.simulate import regions as sim_regions
 
-    divisions = sim_regions.read_divisions(
-        settings.project_dir / "data" / "regions" / "tongzhou_towns.csv"
-    )
+    # every division file (Tongzhou's towns, Zhongshan's 小榄镇 and its communities), by name
+    divisions = [
+        division
+        for path in sorted((settings.project_dir / "data" / "regions").glob("*.csv"))
+        for division in sim_regions.read_divisions(path)
+    ]
     master = sim_regions.generate_master(divisions, seed=seed)
     return sim_regions.write_master(master, settings.region_master_path)
 
@@ -97,17 +100,20 @@ def _run_months(
 
 
 def _ranking(args: argparse.Namespace, settings: Settings) -> int:
-    from pingan_transforms.publish.ranking import fetch_ranking, format_table
+    from pingan_transforms.publish.ranking import LEVEL_NAMES, fetch_ranking, format_table
     from pingan_transforms.warehouse import resolve_target
 
     month = Month.parse(args.month)
-    rows = fetch_ranking(resolve_target(settings), month, settings.scheme_code)
-    if not rows:
+    by_scheme = fetch_ranking(resolve_target(settings), month, getattr(args, "scheme", None))
+    if not by_scheme:
         print(f"no ranking for {month}")
         return 1
-    print(
-        format_table(rows, f"{month} 平安指数排名 ({settings.scheme_code}, {len(rows)} 个乡镇街道)")
-    )
+    for code, rows in by_scheme.items():
+        first = rows[0]
+        level = LEVEL_NAMES.get(first.region_level, "单位")
+        title = (f"{month} {first.total_label}排名 ({code} v{first.scheme_version}, "
+                 f"{first.peer_group_name or ''} {len(rows)} 个{level})")  # fmt: skip
+        print(format_table(rows, title) + "\n")
     return 0
 
 
@@ -137,10 +143,24 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print("\nsource rows (given = generated in the source; loaded = raw rows, every version):")
     print(format_counts(source_counts(target), given))
     rankings = settings.output_dir / "rankings"
-    for month in months:
-        print(f"ranking file: {rankings}/{settings.scheme_code}_{month}.csv")
+    for path in sorted(rankings.glob("*.csv")):
+        print(f"ranking file: {path}")
     print()
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
+
+
+def _scheme(args: argparse.Namespace, settings: Settings) -> int:
+    """Indicator schemes (schemes/README.md): an invalid file prints its problems, exits 1."""
+    from pathlib import Path
+
+    from pingan_transforms.scheme import commands
+
+    if args.action == "validate":
+        regions = [Path(p) for p in args.regions] if args.regions else None
+        return commands.validate([Path(f) for f in args.files], regions, settings)
+    if args.action == "show":
+        return commands.show(Path(args.file), settings)
+    return commands.load(Path(args.dir) if args.dir else None, settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,12 +183,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     rank = sub.add_parser("ranking", help="print a month's ranking")
     rank.add_argument("month", metavar="YYYY-MM")
+    rank.add_argument("--scheme", help="one scheme code (default: every scheme)")
     rank.set_defaults(func=_ranking)
 
     demo = sub.add_parser("demo", help="everything from nothing, then print the latest ranking")
     demo.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])
     demo.add_argument("--seed", type=int, default=20240801)
     demo.set_defaults(func=_demo)
+
+    scheme = sub.add_parser("scheme", help="validate, show or load indicator schemes")
+    scheme_sub = scheme.add_subparsers(dest="action", required=True)
+    check = scheme_sub.add_parser("validate", help="check scheme files; problems name the fix")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument(
+        "--regions", action="append", metavar="CSV",
+        help="region master or division CSV for the scope check (repeatable; default: the "
+        "region master if it exists, else data/regions/*.csv)",
+    )  # fmt: skip
+    show = scheme_sub.add_parser("show", help="print a scheme's tree with points")
+    show.add_argument("file", metavar="FILE")
+    load = scheme_sub.add_parser("load", help="load every scheme file into schemes.*")
+    load.add_argument("--dir", help="scheme folder (default: PINGAN_SCHEMES_DIR or schemes/)")
+    scheme.set_defaults(func=_scheme)
     return parser
 
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     project_dir: Path = PROJECT_DIR
     state_dir: Path = Field(default=PROJECT_DIR / ".pingan", description="private runtime state")
     output_dir: Path = Field(default=PROJECT_DIR / "output", description="published files")
+    schemes_dir: Path = Field(
+        default=PROJECT_DIR / "schemes", description="indicator scheme files (schemes/README.md)"
+    )
 
     warehouse_url: str | None = Field(
         default=None,
@@ -44,7 +47,10 @@ class Settings(BaseSettings):
         default=None,
         description="HMAC key for personal data; unset = a random key kept in the state dir",
     )
-    scheme_code: str = Field(default="tongzhou_basic", description="scheme the run publishes")
+    scored_month_sources: list[str] = Field(
+        default=["police", "traffic", "fire", "governance"],
+        description="a month is scored once each of these sources has delivered facts for it",
+    )
     sources_file: Path | None = Field(default=None, description="default config/sources.yml")
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"

@@ -7,12 +7,13 @@ result. They return small JSON-serialisable summaries (shown as XCom).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, get_settings
 from pingan_transforms.sources import sources_config
-from pingan_transforms.warehouse import prepare_warehouse, resolve_target
+from pingan_transforms.warehouse import connect, prepare_warehouse, resolve_target
 
 
 def load_regions() -> dict[str, object]:
@@ -125,9 +126,13 @@ def extract_survey() -> dict[str, object]:
 
 
 def extract_governance(data_interval_end: datetime) -> dict[str, object]:
-    """Petitions and disputes updated up to the end of the run's data interval."""
+    """Petitions, disputes and grid patrols updated up to the end of the run's data interval."""
     from pingan_transforms.extract.connections import source_url
-    from pingan_transforms.extract.governance import extract_disputes, extract_petitions
+    from pingan_transforms.extract.governance import (
+        extract_disputes,
+        extract_grid_patrols,
+        extract_petitions,
+    )
 
     settings = get_settings()
     target = resolve_target(settings)
@@ -136,9 +141,29 @@ def extract_governance(data_interval_end: datetime) -> dict[str, object]:
     results = [
         extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
                 tz=settings.timezone)
-        for extract in (extract_petitions, extract_disputes)
+        for extract in (extract_petitions, extract_disputes, extract_grid_patrols)
     ]  # fmt: skip
     return {"source": "governance", "rows": {r.entity: r.rows for r in results}}
+
+
+def load_schemes() -> dict[str, object]:
+    """Validate every scheme file and make the ``schemes.*`` tables mirror the folder.
+
+    Runs before dbt so that a scheme edited between runs is scored as written, and an
+    invalid file fails the run here, naming the file, the key and the fix, instead of
+    surfacing later as wrong scores. The scope is not checked against the region
+    master: a scheme whose scope this deployment's master lacks simply ranks no
+    units (``pingan scheme validate`` checks the scope).
+    """
+    from pingan_transforms.scheme.load import load_schemes as load
+
+    settings = get_settings()
+    with connect(resolve_target(settings)) as conn:
+        loaded = load(conn, settings.schemes_dir)
+    return {
+        "schemes_dir": str(settings.schemes_dir),
+        "versions": [f"{code} v{version}" for code, version in loaded],
+    }
 
 
 def build_models() -> dict[str, object]:
@@ -146,22 +171,25 @@ def build_models() -> dict[str, object]:
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    summary = run_dbt(["build"], resolve_target(settings), settings)
+    dbt_vars = json.dumps({"scored_month_sources": settings.scored_month_sources})
+    summary = run_dbt(["build", "--vars", dbt_vars], resolve_target(settings), settings)
     return {"summary": str(summary), "counts": summary.counts}
 
 
 def export_ranking(data_interval_start: datetime) -> dict[str, object]:
-    """Write the interval's month ranking to ``output/rankings/<scheme>_<YYYY-MM>.csv``."""
-    from pingan_transforms.publish.ranking import fetch_ranking, write_csv
+    """Write the interval's ranking of every scheme published that month as xlsx, csv and
+    json: ``output/rankings/<scheme>_<YYYY-MM>.{xlsx,csv,json}`` (publish/exports.py)."""
+    from pingan_transforms.publish.exports import export_month
 
     settings = get_settings()
     month = Month.of(data_interval_start, settings.timezone)
-    rows = fetch_ranking(resolve_target(settings), month, settings.scheme_code)
-    if not rows:
+    paths = export_month(resolve_target(settings), month, settings.output_dir)
+    if not paths:
         raise RuntimeError(
-            f"no scores for {month} in marts.region_index_monthly (scheme "
-            f"{settings.scheme_code}): did the extract load any incidents for that month?"
+            f"no scores for {month} in marts.region_index_monthly: is a scheme valid for "
+            f"that month in {settings.schemes_dir}, and did every monthly source deliver it?"
         )
-    path = settings.output_dir / "rankings" / f"{settings.scheme_code}_{month}.csv"
-    write_csv(rows, path)
-    return {"month": str(month), "path": str(path), "units": len(rows)}
+    schemes: dict[str, list[str]] = {}
+    for path in paths:
+        schemes.setdefault(path.stem.removesuffix(f"_{month}"), []).append(path.name)
+    return {"month": str(month), "directory": str(paths[0].parent), "schemes": schemes}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import shutil
 
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
 from pingan_transforms.settings import get_settings
 from pingan_transforms.simulate.sources import simulated_sources
 from pingan_transforms.warehouse import connect
-from tests.helpers import tongzhou_master
+from tests.helpers import PROJECT, tongzhou_master
 
 AUG, SEP = Month(2024, 8), Month(2024, 9)
 RAW_TABLES = (
@@ -21,6 +22,7 @@ RAW_TABLES = (
     "fire__inspections",
     "governance__petitions",
     "governance__disputes",
+    "governance__grid_patrols",
     "survey__scores",
 )
 MART_QUERY = (
@@ -42,6 +44,12 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
     master = tmp_path / "regions.csv"
     regions = tongzhou_master(master)
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    # the shipped Majuqiao-shape scheme, version 1 only: comparisons stay within it
+    # (a version change is covered by the hand-computed test)
+    schemes = tmp_path / "schemes"
+    schemes.mkdir()
+    shutil.copy(PROJECT / "schemes" / "majuqiao.yaml", schemes)
+    monkeypatch.setenv("PINGAN_SCHEMES_DIR", str(schemes))
     settings = get_settings()
     towns = {r.code: r.name for r in regions if r.level == "township"}
     assert len(towns) == 22
@@ -50,7 +58,7 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
         for month in (AUG, SEP):
             states = run_month(settings, month)
             assert set(states.values()) == {"success"}, states
-            path = settings.output_dir / "rankings" / f"tongzhou_basic_{month}.csv"
+            path = settings.output_dir / "rankings" / f"majuqiao_{month}.csv"
             ranking = _read_ranking(path)
             assert sorted(r["区划代码"] for r in ranking) == sorted(towns)
             assert {r["区划代码"]: r["乡镇街道"] for r in ranking} == towns
@@ -151,7 +159,7 @@ def test_a_source_down_for_good_fails_the_run_and_publishes_nothing(
 
     message = str(failure.value)
     assert "extract_traffic" in message and "export_ranking" in message
-    assert not (settings.output_dir / "rankings" / f"tongzhou_basic_{AUG}.csv").exists()
+    assert not (settings.output_dir / "rankings" / f"majuqiao_{AUG}.csv").exists()
     with connect(warehouse := databases[0]) as conn:
         # the other sources loaded (their tasks are independent), nothing was scored
         assert conn.execute("select count(*) from raw.police__incidents").fetchone()[0] > 0

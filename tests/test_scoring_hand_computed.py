@@ -1,8 +1,9 @@
 """A hand-computed case: three towns, a handful of incidents, scores checked to 2 decimals.
 
-Scheme tongzhou_basic v1 (dbt_project/seeds/scheme_items.csv), every item
-normalised per 10,000 residents + floating population, rule: lose per_unit
-points per unit above the baseline, capped at the item's points.
+The scheme is a YAML file written by the test (HAND_SCHEME below) and loaded by
+the pipeline's load_schemes task; every item is normalised per 10,000 residents +
+floating population, rule deduct_per_unit: lose per_unit points per unit above the
+baseline, capped at the item's points.
 
   item     baseline per_unit points
   刑事      0.7      2        15
@@ -18,14 +19,17 @@ August (T1 and T2 have 10,000 people at risk, T3 5,000 so its rates double):
   T3 丙街道: 刑事 1 → rate 2 → 2.60; 电诈 1 → rate 2 → 2.00;
            火警 4 → rate 8 → 30.8, capped at 20                          ⇒ 75.40 较差
 September: only T2 has an incident (火警 1 → 2.80 ⇒ 97.20); T1 and T3 score 100
-and tie for rank 1, T2 is 3rd.
+and tie for rank 1 (the tie-break category 社会治安 is 40 for both), T2 is 3rd.
+Stars by rank share (top third 3 stars, next 2, last 1): the tie shares 3 stars.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -49,6 +53,81 @@ REGIONS = [
 CENTROIDS = {"110199001201": (116.50, 39.70), "110199002201": (116.60, 39.75),
              "110199003001": (116.70, 39.80)}  # fmt: skip
 SEP_FIRE = datetime(2024, 9, 3, 8)
+HAND_SCHEME = """
+scheme_code: hand
+version: 1
+valid_from: 2024-01
+name: 手算方案
+total_label: 平安指数
+ranked_level: township
+peer_level: county
+scope: "110199"
+total_points: 100
+tie_break: [SHZA]
+grades:
+  - {grade: 优秀, min: 95, max: 100, colour: "#1a9850"}
+  - {grade: 良好, min: 90, max: 95, colour: "#91cf60"}
+  - {grade: 平稳, min: 80, max: 90, colour: "#fee08b"}
+  - {grade: 较差, min: 0, max: 80, colour: "#d73027"}
+stars:
+  method: rank_share
+  levels:
+    - {stars: 3, top_share: 0.3}
+    - {stars: 2, top_share: 0.6}
+    - {stars: 1, top_share: 1.0}
+categories:
+  - code: SHZA
+    name: 社会治安
+    points: 40
+    indicators:
+      - code: SHZA_A
+        name: 刑事治安
+        points: 40
+        items:
+          - {code: SHZA_01, name: 刑事警情, points: 15, metric: police_incidents_criminal,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 0.7, per_unit: 2}
+          - {code: SHZA_02, name: 侵财警情, points: 15, metric: police_incidents_property,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 1.6, per_unit: 2}
+          - {code: SHZA_03, name: 电信网络诈骗警情, points: 10,
+             metric: police_incidents_telecom_fraud,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 1.0, per_unit: 2}
+  - code: MDJF
+    name: 矛盾纠纷
+    points: 20
+    indicators:
+      - code: MDJF_A
+        name: 纠纷
+        points: 20
+        items:
+          - {code: MDJF_01, name: 纠纷警情, points: 20, metric: police_incidents_dispute,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 4.0, per_unit: 1.5}
+  - code: AQYH
+    name: 安全隐患
+    points: 20
+    indicators:
+      - code: AQYH_A
+        name: 火灾
+        points: 20
+        items:
+          - {code: AQYH_01, name: 火警警情, points: 20, metric: police_incidents_fire,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 0.3, per_unit: 4}
+  - code: JTZX
+    name: 交通秩序
+    points: 20
+    indicators:
+      - code: JTZX_A
+        name: 交通
+        points: 20
+        items:
+          - {code: JTZX_01, name: 交通警情, points: 20, metric: police_incidents_traffic,
+             normalisation: per_10k_residents_floating, rule: deduct_per_unit,
+             baseline: 2.5, per_unit: 1.5}
+"""
 CATEGORY = {"刑事": "10", "侵财": "30", "电信网络诈骗": "40", "纠纷": "60", "交通": "70",
             "火警": "80", "求助": "90"}  # fmt: skip
 
@@ -115,6 +194,12 @@ def hand_case(databases, tmp_path, monkeypatch):
         for row in REGIONS:
             writer.writerow([*row, "2020-01-01", "", *CENTROIDS.get(row[0], ("", ""))])
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    schemes = tmp_path / "schemes"
+    schemes.mkdir()
+    (schemes / "hand.yaml").write_text(HAND_SCHEME, encoding="utf-8")
+    monkeypatch.setenv("PINGAN_SCHEMES_DIR", str(schemes))
+    # only the police source exists here, so a month is scored once police delivered it
+    monkeypatch.setenv("PINGAN_SCORED_MONTH_SOURCES", '["police"]')
     with psycopg.connect(police.url) as conn:
         conn.execute(FRONT_TABLE_DDL)
         conn.execute(FRAUD_TABLE_DDL)  # the front database has both tables; no warnings here
@@ -130,7 +215,7 @@ def _scores(warehouse, month: str):
             r[0]: r[1:]
             for r in conn.execute(
                 "select region_name, score, grade, rank_in_peer_group, previous_rank, "
-                "rank_change, score_change_pct from marts.region_index_monthly "
+                "rank_change, score_change_pct, stars from marts.region_index_monthly "
                 "where month_start = %s",
                 (Month.parse(month).first_day,),
             ).fetchall()
@@ -140,6 +225,7 @@ def _scores(warehouse, month: str):
 def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
     warehouse, police = hand_case
     tasks.load_regions()
+    tasks.load_schemes()
     # first extract sees H0001 as 刑事; the front desk then corrects it to 求助
     tasks.extract_police(datetime.fromisoformat("2024-08-20T00:00:00+08:00"))
     with psycopg.connect(police.url) as conn:
@@ -157,15 +243,15 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
 
     aug = _scores(warehouse, "2024-08")
     assert aug == {
-        "甲镇": (Decimal("92.60"), "良好", 1, None, None, None),
-        "乙镇": (Decimal("89.65"), "平稳", 2, None, None, None),
-        "丙街道": (Decimal("75.40"), "较差", 3, None, None, None),
+        "甲镇": (Decimal("92.60"), "良好", 1, None, None, None, 3),
+        "乙镇": (Decimal("89.65"), "平稳", 2, None, None, None, 2),
+        "丙街道": (Decimal("75.40"), "较差", 3, None, None, None, 1),
     }
     sep = _scores(warehouse, "2024-09")
     assert sep == {
-        "甲镇": (Decimal("100.00"), "优秀", 1, 1, 0, Decimal("7.99")),
-        "丙街道": (Decimal("100.00"), "优秀", 1, 3, 2, Decimal("32.63")),
-        "乙镇": (Decimal("97.20"), "优秀", 3, 2, -1, Decimal("8.42")),
+        "甲镇": (Decimal("100.00"), "优秀", 1, 1, 0, Decimal("7.99"), 3),
+        "丙街道": (Decimal("100.00"), "优秀", 1, 3, 2, Decimal("32.63"), 3),
+        "乙镇": (Decimal("97.20"), "优秀", 3, 2, -1, Decimal("8.42"), 1),
     }
 
     with connect(warehouse) as conn:
@@ -195,12 +281,58 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
         ]
         # traceability: 丙街道's fire item explains the cap
         assert conn.execute(
-            "select metric_value, normalised_value, points_lost, item_score "
+            "select metric_value, normalised_value, item_score, scoring_note "
             "from marts.region_index_items where region_code = '110199003' "
             "and item_code = 'AQYH_01' and month_start = '2024-08-01'"
-        ).fetchone() == (Decimal("4.0000"), Decimal("8.0000"), Decimal("20.00"), Decimal("0.00"))
-        # county rollup: counts add up over its towns
+        ).fetchone() == (Decimal("4.0000"), Decimal("8.0000"), Decimal("0.00"), None)
+        # and every score is the sum of its items
         assert conn.execute(
-            "select value from intermediate.int_region_month_metrics where region_code = '110199' "
-            "and metric_code = 'police_incidents_criminal' and month_start = '2024-08-01'"
-        ).fetchone() == (Decimal("5"),)
+            "select count(*) from marts.region_index_monthly m where score <> ("
+            "  select sum(item_score) from marts.region_index_items i "
+            "  where i.region_code = m.region_code and i.month_start = m.month_start)"
+        ).fetchone() == (0,)
+        # rollup: a town's count is the sum of its villages' plus what was placed only at
+        # the town; the county's is the sum of its towns'
+        rows = dict(
+            conn.execute(
+                "select region_code, value from intermediate.int_region_metrics_rolled_up "
+                "where metric_code = 'police_incidents_criminal' and month_start = '2024-08-01'"
+            ).fetchall()
+        )
+        assert rows["110199"] == Decimal("5") == sum(rows[t] for t in
+            ("110199001", "110199002", "110199003"))  # fmt: skip
+        assert rows["110199001"] == rows["110199001201"] == Decimal("3")
+
+    # A second version from September halves the fire item's per_unit (4 → 2).
+    # August keeps its v1 scores; September is scored with v2, and its comparison
+    # with August is restated under v2 and marked so:
+    #   August under v2: 甲镇 100 − 4.60 − (1−0.3)×2 = 94.00; 乙镇 89.65 (no fire);
+    #   丙街道 100 − 2.60 − 2.00 − min(20, (8−0.3)×2 = 15.40) = 80.00
+    #   September under v2: 乙镇 100 − (1−0.3)×2 = 98.60; 甲镇 and 丙街道 100
+    schemes = Path(os.environ["PINGAN_SCHEMES_DIR"])
+    v2 = HAND_SCHEME.replace("version: 1", "version: 2").replace(
+        "valid_from: 2024-01", "valid_from: 2024-09"
+    )
+    v2 = v2.replace("baseline: 0.3, per_unit: 4}", "baseline: 0.3, per_unit: 2}")
+    (schemes / "hand_v2.yaml").write_text(v2, encoding="utf-8")
+    tasks.load_schemes()
+    tasks.build_models()
+    assert _scores(warehouse, "2024-08") == aug
+    with connect(warehouse) as conn:
+        sep_v2 = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "select region_name, scheme_version, score, rank_in_peer_group, previous_score, "
+                "previous_rank, rank_change, score_change_pct, previous_restated "
+                "from marts.region_index_monthly where month_start = '2024-09-01'"
+            ).fetchall()
+        }
+        assert conn.execute(
+            "select distinct scheme_version from marts.region_index_monthly "
+            "where month_start = '2024-08-01'"
+        ).fetchall() == [(1,)]
+    assert sep_v2 == {
+        "甲镇": (2, Decimal("100.00"), 1, Decimal("94.00"), 1, 0, Decimal("6.38"), True),
+        "丙街道": (2, Decimal("100.00"), 1, Decimal("80.00"), 3, 2, Decimal("25.00"), True),
+        "乙镇": (2, Decimal("98.60"), 3, Decimal("89.65"), 2, -1, Decimal("9.98"), True),
+    }

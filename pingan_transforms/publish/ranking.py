@@ -15,43 +15,60 @@ from pathlib import Path
 from pingan_transforms.months import Month
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
-HEADERS = {
-    "rank": "排名",
-    "region_name": "乡镇街道",
-    "region_code": "区划代码",
-    "score": "平安指数",
-    "grade": "等级",
-    "previous_rank": "上月排名",
-    "rank_change": "排名变化",
-    "score_change_pct": "环比(%)",
-}
+LEVEL_NAMES = {"township": "乡镇街道", "village": "村社区", "county": "区县"}
+WARNING_NAMES = {"red": "红色", "yellow": "黄色", "green": "绿色"}
 
 
 @dataclass(frozen=True)
 class RankingRow:
+    scheme_code: str
+    scheme_version: int
+    total_label: str
+    region_level: str
+    peer_group_name: str | None
     rank: int
     region_name: str
     region_code: str
     score: Decimal
     grade: str
+    stars: int | None
+    warning_level: str | None
     previous_rank: int | None
     rank_change: int | None
     score_change_pct: Decimal | None
+    previous_restated: bool
 
 
-def fetch_ranking(target: WarehouseTarget, month: Month, scheme_code: str) -> list[RankingRow]:
+def fetch_ranking(
+    target: WarehouseTarget, month: Month, scheme_code: str | None = None
+) -> dict[str, list[RankingRow]]:
+    """The month's published ranking of every scheme (or one), by scheme code."""
     with connect(target) as conn:
         rows = conn.execute(
             """
-            select rank_in_peer_group, region_name, region_code, score, grade,
-                   previous_rank, rank_change, score_change_pct
+            select scheme_code, scheme_version, total_label, region_level, peer_group_name,
+                   rank_in_peer_group, region_name, region_code, score, grade, stars,
+                   warning_level, previous_rank, rank_change, score_change_pct,
+                   previous_restated
             from marts.region_index_monthly
-            where scheme_code = %s and month_start = %s
-            order by peer_group_code, rank_in_peer_group, region_code
+            where month_start = %s and (%s::text is null or scheme_code = %s)
+            order by scheme_code, peer_group_code, rank_in_peer_group, region_code
             """,
-            (scheme_code, month.first_day),
+            (month.first_day, scheme_code, scheme_code),
         ).fetchall()
-    return [RankingRow(*row) for row in rows]
+    by_scheme: dict[str, list[RankingRow]] = {}
+    for row in rows:
+        by_scheme.setdefault(row[0], []).append(RankingRow(*row))
+    return by_scheme
+
+
+def headers(rows: list[RankingRow]) -> list[str]:
+    """Chinese column headers; the unit and total columns follow the scheme."""
+    first = rows[0]
+    return [
+        "排名", LEVEL_NAMES.get(first.region_level, "单位"), "区划代码", first.total_label,
+        "等级", "星级", "预警", "上月排名", "排名变化", "环比(%)",
+    ]  # fmt: skip
 
 
 def _fmt_change(change: int | None) -> str:
@@ -69,11 +86,13 @@ def write_csv(rows: list[RankingRow], path: Path) -> Path:
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(HEADERS.values())
+        writer.writerow(headers(rows))
         for r in rows:
             writer.writerow(
                 [
                     r.rank, r.region_name, r.region_code, f"{r.score:.2f}", r.grade,
+                    "" if r.stars is None else "★" * r.stars,
+                    WARNING_NAMES.get(r.warning_level or "", ""),
                     "" if r.previous_rank is None else r.previous_rank,
                     "" if r.rank_change is None else r.rank_change,
                     "" if r.score_change_pct is None else f"{r.score_change_pct:.2f}",
@@ -93,18 +112,23 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 
 def format_table(rows: list[RankingRow], title: str) -> str:
-    header = ["排名", "乡镇街道", "平安指数", "等级", "排名变化", "环比(%)"]
+    first = rows[0]
+    header = ["排名", LEVEL_NAMES.get(first.region_level, "单位"), first.total_label, "等级",
+              "星级", "排名变化", "环比(%)"]  # fmt: skip
     body = [
         [
-            str(r.rank), r.region_name, f"{r.score:.2f}", r.grade, _fmt_change(r.rank_change),
+            str(r.rank), r.region_name, f"{r.score:.2f}", r.grade,
+            "" if r.stars is None else "★" * r.stars, _fmt_change(r.rank_change),
             "—" if r.score_change_pct is None else f"{r.score_change_pct:+.2f}",
         ]
         for r in rows
     ]  # fmt: skip
     widths = [max(_width(x) for x in col) for col in zip(header, *body, strict=False)]
-    right = [True, False, True, False, True, True]
+    right = [True, False, True, False, False, True, True]
     lines = [title]
     for line in [header, *body]:
         cells = (_pad(c, w, r) for c, w, r in zip(line, widths, right, strict=True))
         lines.append("  ".join(cells))
+    if first.previous_restated:
+        lines.append(f"(上月排名与环比按第 {first.scheme_version} 版方案重算)")
     return "\n".join(lines)

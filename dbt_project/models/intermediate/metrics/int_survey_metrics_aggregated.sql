@@ -1,6 +1,7 @@
 {{ metric_model_config() }}
-{#- Survey metric facts: the quarterly survey's scores hold for each month of their
-    quarter. A score is kept as score × sample size over sample size, so that a
+{#- Survey metric facts: a quarter's survey is published after the quarter ends, so
+    its scores hold for the three months of the following quarter (the latest
+    survey a monthly index can use: Q2's for July to September). A score is kept as score × sample size over sample size, so that a
     rollup is the sample-weighted mean, never a mean of means. -#}
 with
 
@@ -15,7 +16,7 @@ months as (
 
     select
         scores.*,
-        cast(scores.quarter_start + make_interval(months => offsets.offset_months) as date)
+        cast(scores.quarter_start + make_interval(months => 3 + offsets.offset_months) as date)
                                                     as month_start
     from scores
     cross join generate_series(0, 2) as offsets (offset_months)
@@ -26,9 +27,9 @@ monthly as (
 
     select * from months
     {{ incremental_month_filter('month_start', [
-        (ref('base_survey__scores'), 'quarter_start'),
-        (ref('base_survey__scores'), "quarter_start + interval '1 month'"),
-        (ref('base_survey__scores'), "quarter_start + interval '2 month'")
+        (ref('base_survey__scores'), "quarter_start + interval '3 months'"),
+        (ref('base_survey__scores'), "quarter_start + interval '4 months'"),
+        (ref('base_survey__scores'), "quarter_start + interval '5 months'")
     ]) }}
 
 ),
