@@ -1,6 +1,7 @@
 {#- Traceability: for a region and month of the published index, every item's
     metric value, normalised value, comparison base, rule, points and score, and
-    the change since last month (metric and score, same version). The items add up
+    the change since last month (metric and score, same version); sort_order is the
+    item's place in the scheme's tree (category, indicator, item). The items add up
     to the total (with the total's cap_adjustment), so any score can be explained
     item by item. Grain: scheme × month × region × item. -#}
 with
@@ -58,7 +59,10 @@ final as (
         indicators.node_name                                as indicator_name,
         with_previous.item_code,
         items.node_name                                     as item_name,
-        cast(items.sort_order as integer)                   as sort_order,
+        cast(dense_rank() over (
+            partition by with_previous.scheme_code, with_previous.scheme_version
+            order by categories.sort_order, indicators.sort_order, items.sort_order
+        ) as integer)                                       as sort_order,
         with_previous.metric_code,
         catalogue.metric_name,
         catalogue.unit                                      as metric_unit,
