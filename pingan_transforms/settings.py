@@ -51,7 +51,19 @@ class Settings(BaseSettings):
         default=["police", "traffic", "fire", "governance"],
         description="a month is scored once each of these sources has delivered facts for it",
     )
+    delivery_grace_hours: float = Field(
+        default=48.0,
+        ge=0,
+        description="a watermark source must have updates this close to the month's end",
+    )
     sources_file: Path | None = Field(default=None, description="default config/sources.yml")
+    publishing_file: Path | None = Field(
+        default=None, description="bulletin sender and recipients; default config/publishing.yml"
+    )
+    smtp_conn_id: str = Field(
+        default="pingan_smtp",
+        description="Airflow SMTP connection for the bulletin (AIRFLOW_CONN_PINGAN_SMTP)",
+    )
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
 
@@ -90,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def sources_path(self) -> Path:
         return self.sources_file or self.project_dir / "config" / "sources.yml"
+
+    @property
+    def publishing_path(self) -> Path:
+        return self.publishing_file or self.project_dir / "config" / "publishing.yml"
 
     @property
     def region_master_path(self) -> Path:
