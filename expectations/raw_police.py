@@ -1,0 +1,115 @@
+"""Police front database (公安前置库): 110 incidents and anti-fraud warnings."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from ._common import (
+    AMOUNT,
+    DATETIME,
+    DECIMAL,
+    EXTRACT_META,
+    HMAC_SHA256,
+    REGION_CODE,
+    EventTime,
+    QualityScope,
+    RawTable,
+    SuiteSpec,
+    allowed,
+    matches,
+    raw_suite,
+)
+
+INCIDENTS = RawTable(
+    table="raw.police__incidents",
+    columns=(
+        "jjdbh",
+        "bjsj",
+        "pjsj",
+        "ddsj",
+        "jqlbdm",
+        "jqlbmc",
+        "jqxldm",
+        "xzqhdm",
+        "fadz",
+        "jd",
+        "wd",
+        "bjrdh_hash",
+        "bjrsfzh_hash",
+        "hfmyd",
+        "gxsj",
+    ),
+    meta=EXTRACT_META,
+    key=("jjdbh",),
+    selection="extract",
+    # A month's batch carries corrections of the previous months' incidents.
+    event=EventTime("bjsj", "datetime", lookback_months=2),
+    max_duplicate_share=0.01,  # the front table's primary key: a repeat is an extract fault
+)
+
+FRAUD_WARNINGS = RawTable(
+    table="raw.police__fraud_warnings",
+    columns=("yjbh", "yjsj", "xzqhdm", "yjlx", "shrdh_hash", "qzjg", "zfje", "gxsj"),
+    meta=EXTRACT_META,
+    key=("yjbh",),
+    selection="extract",
+    event=EventTime("yjsj", "datetime", lookback_months=2),
+    max_duplicate_share=0.01,
+)
+
+#: 回访满意度 as int_police_metrics_aggregated counts it (satisfied share of the three).
+CALLBACK_SATISFACTION = ("满意", "基本满意", "不满意")
+#: The front database's dictionaries of warning types and dissuasion results (劝阻成功
+#: is the numerator of fraud_dissuasion_rate).
+WARNING_TYPES = ("电话预警", "短信预警", "上门劝阻")
+DISSUASION_RESULTS = ("劝阻成功", "劝阻失败", "未联系上")
+
+
+def police_incidents(scope: QualityScope) -> gx.ExpectationSuite:
+    suite = raw_suite(
+        INCIDENTS,
+        scope,
+        required_columns={"jjdbh": 1.0, "gxsj": 1.0, "bjsj": 0.99, "jqlbdm": 0.99},
+    )
+    categories = scope.seed_values("police_incident_categories", "category_code")
+    subcategories = scope.seed_values("police_incident_subcategories", "subcategory_code")
+    for expectation in (
+        allowed("jqlbdm", categories, "seed police_incident_categories"),
+        allowed("jqxldm", subcategories, "seed police_incident_subcategories"),
+        allowed("hfmyd", CALLBACK_SATISFACTION, "回访满意度 (int_police_metrics_aggregated)"),
+        matches("bjsj", DATETIME, "a date and time"),
+        matches("pjsj", DATETIME, "a date and time"),
+        matches("ddsj", DATETIME, "a date and time"),
+        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
+        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        matches("jd", DECIMAL, "a decimal longitude"),
+        matches("wd", DECIMAL, "a decimal latitude"),
+        # Personal data lands keyed-hashed or not at all: a plain phone or ID number fails.
+        matches("bjrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        matches("bjrsfzh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+    ):
+        suite.add_expectation(expectation)
+    return suite
+
+
+def police_fraud_warnings(scope: QualityScope) -> gx.ExpectationSuite:
+    suite = raw_suite(
+        FRAUD_WARNINGS, scope, required_columns={"yjbh": 1.0, "gxsj": 1.0, "yjsj": 0.99}
+    )
+    for expectation in (
+        allowed("yjlx", WARNING_TYPES, "预警类型 (front database dictionary)"),
+        allowed("qzjg", DISSUASION_RESULTS, "劝阻结果 (front database dictionary)"),
+        matches("yjsj", DATETIME, "a date and time"),
+        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
+        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        matches("zfje", AMOUNT, "an amount in yuan"),
+        matches("shrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+    ):
+        suite.add_expectation(expectation)
+    return suite
+
+
+SUITES = (
+    SuiteSpec(police_incidents, raw=INCIDENTS),
+    SuiteSpec(police_fraud_warnings, raw=FRAUD_WARNINGS),
+)

@@ -1,0 +1,94 @@
+"""The region master (行政区划): the code hierarchy every record is placed in."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from ._common import (
+    COUNT,
+    DATE,
+    DECIMAL,
+    FILE_META,
+    REGION_CODE,
+    ROW_REF,
+    QualityScope,
+    RawTable,
+    SuiteSpec,
+    allowed,
+    matches,
+    raw_suite,
+    rows_where,
+    sql_literal,
+)
+
+MASTER = RawTable(
+    table="raw.regions__master",
+    columns=(
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "resident_population",
+        "floating_population",
+        "valid_from",
+        "valid_to",
+        "longitude",
+        "latitude",
+    ),
+    meta=FILE_META,
+    key=("code",),
+    # One master is in force: the latest loaded (it has no event time, so no window).
+    selection="latest",
+    max_duplicate_share=0.0,
+)
+
+
+def regions_master(scope: QualityScope) -> gx.ExpectationSuite:
+    suite = raw_suite(MASTER, scope, required_columns={"code": 1.0, "name": 1.0, "level": 1.0})
+    levels = scope.seed_values("region_levels", "region_level")
+    for expectation in (
+        allowed("level", levels, "seed region_levels", mostly=1.0),
+        matches("code", REGION_CODE, "a 6-, 9- or 12-digit region code", mostly=1.0),
+        matches("parent_code", REGION_CODE, "a 6-, 9- or 12-digit region code", mostly=1.0),
+        matches("resident_population", COUNT, "a head count", mostly=1.0),
+        matches("floating_population", COUNT, "a head count", mostly=1.0),
+        matches("valid_from", DATE, "a date", mostly=1.0),
+        matches("valid_to", DATE, "a date", mostly=1.0),
+        matches("longitude", DECIMAL, "a decimal longitude", mostly=1.0),
+        matches("latitude", DECIMAL, "a decimal latitude", mostly=1.0),
+        parent_in_master(scope),
+    ):
+        suite.add_expectation(expectation)
+    return suite
+
+
+def parent_in_master(scope: QualityScope) -> gx.expectations.Expectation:
+    depths = ", ".join(
+        f"({sql_literal(r['region_level'])}, {int(r['depth'])})"
+        for r in scope.seed_rows("region_levels")
+    )
+    return rows_where(
+        "parent in master",
+        "every region's parent is in the same master, one level or more above it; only "
+        "the top level present has no parent",
+        f"""
+        with batch_rows as (select * from __BATCH__),
+        depths (level, depth) as (values {depths}),
+        placed as (
+            select batch_rows.*,
+                   (select d.depth from depths as d where d.level = batch_rows.level) as depth
+            from batch_rows
+        )
+        select child._batch_id, child.{ROW_REF}, child.code, child.level, child.parent_code
+        from placed as child
+        where (child.parent_code is null
+               and child.depth > (select min(depth) from placed))
+           or (child.parent_code is not null
+               and not exists (select 1 from placed as parent
+                               where parent.code = child.parent_code
+                                 and parent.depth < child.depth))
+        """,
+    )
+
+
+SUITES = (SuiteSpec(regions_master, raw=MASTER),)
