@@ -1,4 +1,5 @@
-"""Monthly 平安指数 run: regions → source extracts and schemes → dbt build → ranking files.
+"""Monthly 平安指数 run: regions → source extracts and schemes → dbt build → ranking files
+→ bulletin mailed (a revision when published data changed).
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of
@@ -32,6 +33,7 @@ SOURCE_RETRIES = {
 }
 SCHEMES = Asset("pingan://warehouse/schemes")
 MART_INDEX = Asset("pingan://warehouse/marts/region_index_monthly")
+PUBLICATIONS = Asset("pingan://warehouse/publish/publications")
 
 
 @dag(
@@ -92,11 +94,23 @@ def pingan_monthly() -> None:
 
         return build_models()
 
+    @task(retries=0)  # a failed check does not fix itself on retry
+    def quality_gate(data_interval_start=None) -> dict:
+        from pingan_transforms.tasks import quality_gate
+
+        return quality_gate(data_interval_start)
+
     @task
     def export_ranking(data_interval_start=None) -> dict:
         from pingan_transforms.tasks import export_ranking
 
         return export_ranking(data_interval_start)
+
+    @task(outlets=[PUBLICATIONS])
+    def publish_bulletin(data_interval_start=None) -> dict:
+        from pingan_transforms.tasks import publish_bulletin
+
+        return publish_bulletin(data_interval_start)
 
     extracts = [
         extract_police(),
@@ -108,7 +122,7 @@ def pingan_monthly() -> None:
     # the schemes load after load_regions has prepared the warehouse, beside the extracts
     inputs = [*extracts, load_schemes()]
     load_regions() >> inputs
-    inputs >> dbt_build() >> export_ranking()
+    inputs >> dbt_build() >> quality_gate() >> export_ranking() >> publish_bulletin()
 
 
 pingan_monthly_dag = pingan_monthly()

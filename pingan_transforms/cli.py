@@ -119,6 +119,7 @@ def _ranking(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
+    from pingan_transforms.simulate.mailbox import mail_catcher
     from pingan_transforms.simulate.sources import simulated_sources
     from pingan_transforms.warehouse import resolve_target
 
@@ -127,10 +128,15 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"warehouse: {target.host}:{target.port}/{target.dbname}")
     if settings.regions_file is None:
         print(f"region master: {_write_demo_regions(settings, args.seed)}")
-    with simulated_sources(settings, months, seed=args.seed) as sources:
+    with (
+        simulated_sources(settings, months, seed=args.seed) as sources,
+        # the bulletins go to a local SMTP catcher that keeps each as an .eml file
+        mail_catcher(settings.output_dir / "mail", settings.smtp_conn_id) as mailbox,
+    ):
         print(f"simulated sources for {', '.join(map(str, months))}: police front database "
               f"{sources.police_url.rsplit('/', 1)[-1]}, traffic API {sources.traffic_url}, "
               f"fire drops {sources.fire_drops}")  # fmt: skip
+        print(f"mail server smtp://{mailbox.host}:{mailbox.port}, keeping mail in {mailbox.folder}")
 
         def correct(month: Month) -> None:
             # the source systems correct some of the month's records after its run
@@ -145,6 +151,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     rankings = settings.output_dir / "rankings"
     for path in sorted(rankings.glob("*.csv")):
         print(f"ranking file: {path}")
+    for mail in mailbox.received:
+        print(f"bulletin mailed to {len(mail.rcpt_tos)} recipients: {mail.path}")
     print()
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
 

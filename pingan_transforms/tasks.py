@@ -176,6 +176,42 @@ def build_models() -> dict[str, object]:
     return {"summary": str(summary), "counts": summary.counts}
 
 
+def quality_gate(data_interval_start: datetime) -> dict[str, object]:
+    """Stop publication unless the month is complete, fresh and passes every suite.
+
+    Three questions, cheapest first: has every monthly source delivered the month
+    (load/completeness.py), has every source been extracted recently (``dbt source
+    freshness``), and do the raw batches and the marts pass the Great Expectations
+    suites (quality/runner.py, Data Docs under ``output/quality/<YYYY-MM>/``)? Any
+    "no" raises with a message naming the source, or the check, sample rows and batch;
+    the export and the bulletin are downstream, so nothing is written or sent.
+    """
+    from datetime import timedelta
+
+    from pingan_transforms.load.completeness import check_deliveries, require_complete
+    from pingan_transforms.quality.runner import check_quality_gate
+    from pingan_transforms.transform import run_dbt
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    month = Month.of(data_interval_start, settings.timezone)
+    with connect(target) as conn:
+        deliveries = check_deliveries(
+            conn, sources_config(settings), month, settings.scored_month_sources,
+            timedelta(hours=settings.delivery_grace_hours), settings.timezone,
+        )  # fmt: skip
+    require_complete(deliveries, month)
+    selected = [f"source:{name}" for name in settings.scored_month_sources]
+    freshness = run_dbt(["source", "freshness", "--select", *selected], target, settings)
+    report = check_quality_gate(target, month, settings.output_dir)
+    return {
+        "month": str(month),
+        "deliveries": [d.describe() for d in deliveries],
+        "freshness": str(freshness),
+        "quality": report.summary(),
+    }
+
+
 def export_ranking(data_interval_start: datetime) -> dict[str, object]:
     """Write the interval's ranking of every scheme published that month as xlsx, csv and
     json: ``output/rankings/<scheme>_<YYYY-MM>.{xlsx,csv,json}`` (publish/exports.py)."""
@@ -193,3 +229,23 @@ def export_ranking(data_interval_start: datetime) -> dict[str, object]:
     for path in paths:
         schemes.setdefault(path.stem.removesuffix(f"_{month}"), []).append(path.name)
     return {"month": str(month), "directory": str(paths[0].parent), "schemes": schemes}
+
+
+def publish_bulletin(data_interval_start: datetime) -> dict[str, object]:
+    """Mail the interval month's bulletin of every scheme published that month, once per
+    content, and the next revision of any earlier published month whose data changed
+    since (late corrections): an unchanged month sends nothing, a changed one sends a
+    revision stating its differences, and every publication is recorded in
+    ``publish.publications`` (publish/publications.py)."""
+    from pingan_transforms.publish.publications import publish_month, revise_published
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    month = Month.of(data_interval_start, settings.timezone)
+    results = publish_month(target, month, settings)
+    revised = [r for r in revise_published(target, settings, before=month) if r.status == "sent"]
+    return {
+        "month": str(month),
+        "publications": [r.summary() for r in results],
+        "revisions": [r.summary() for r in revised],
+    }

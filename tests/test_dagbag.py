@@ -26,7 +26,13 @@ def test_every_dag_file_imports_without_errors() -> None:
     # the schemes load beside the extracts: after the warehouse is prepared, before dbt
     assert dag.get_task("load_regions").downstream_task_ids == extracts | {"load_schemes"}
     assert dag.get_task("dbt_build").upstream_task_ids == extracts | {"load_schemes"}
-    assert dag.get_task("export_ranking").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("quality_gate").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("quality_gate").retries == 0
+    assert dag.get_task("export_ranking").upstream_task_ids == {"quality_gate"}
+    # the bulletin is mailed last, once the ranking files exist, and lands as an Asset
+    publish = dag.get_task("publish_bulletin")
+    assert publish.upstream_task_ids == {"export_ranking"}
+    assert publish.downstream_task_ids == set() and publish.outlets
     for task_id in extracts:  # every source lands as an Asset and retries with backoff
         task = dag.get_task(task_id)
         assert task.outlets and task.retries >= 1 and task.retry_exponential_backoff

@@ -7,7 +7,9 @@ import shutil
 
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
+from pingan_transforms.publish.publications import latest_publication, read_content
 from pingan_transforms.settings import get_settings
+from pingan_transforms.simulate.mailbox import mail_catcher
 from pingan_transforms.simulate.sources import simulated_sources
 from pingan_transforms.warehouse import connect
 from tests.helpers import PROJECT, tongzhou_master
@@ -54,10 +56,20 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
     towns = {r.code: r.name for r in regions if r.level == "township"}
     assert len(towns) == 22
 
-    with simulated_sources(settings, [AUG, SEP]) as sources:
+    with (
+        simulated_sources(settings, [AUG, SEP]) as sources,
+        mail_catcher(tmp_path / "mail") as mailbox,
+    ):
         for month in (AUG, SEP):
             states = run_month(settings, month)
             assert set(states.values()) == {"success"}, states
+            # the month's bulletin was mailed, with the PDF and the xlsx
+            (bulletin,) = [
+                m.message()
+                for m in mailbox.received
+                if f"month={month}; revision=1" in m.message()["X-Pingan-Publication"]
+            ]
+            assert [p.get_filename()[-4:] for p in bulletin.iter_attachments()] == [".pdf", "xlsx"]
             path = settings.output_dir / "rankings" / f"majuqiao_{month}.csv"
             ranking = _read_ranking(path)
             assert sorted(r["区划代码"] for r in ranking) == sorted(towns)
@@ -106,8 +118,23 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
                 ).fetchone()[0]
                 assert leaked == 0, f"personal data in plain text in {schema}.{table}.{column}"
 
-        # re-running a month changes nothing: no duplicate rows, identical marts
+        # August's late corrections changed it after it was mailed: the September run
+        # mailed its revision, so no published month differs from the marts
+        with connect(warehouse) as conn:
+            for month in (AUG, SEP):
+                latest = latest_publication(conn, "majuqiao", month)
+                assert latest is not None
+                assert latest.checksum == read_content(conn, "majuqiao", month).checksum
+            published = conn.execute(
+                "select month_start, revision from publish.publications order by 1, 2"
+            ).fetchall()
+        assert published == [(AUG.first_day, 1), (AUG.first_day, 2), (SEP.first_day, 1)]
+        mailed = len(mailbox.received)
+        assert mailed == len(published)  # every publication mailed once, every mail recorded
+
+        # re-running a month changes nothing: no duplicate rows, identical marts, no mail
         run_month(settings, SEP)
+        assert len(mailbox.received) == mailed
         with connect(warehouse) as conn:
             assert conn.execute(MART_QUERY).fetchall() == before
             # watermarked sources load nothing new; a month snapshot (violation

@@ -1,0 +1,216 @@
+"""The bulletin's charts as PNG bytes (matplotlib, Agg, the packaged Chinese font).
+
+Each function takes plain values and returns a PNG drawn at the size it is printed
+(the PDF's text width is about 6.8 in), so 8–9 pt labels stay 8–9 pt on paper. No
+pyplot: figures are created and dropped here, nothing global is left behind except
+the font registration.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)  # never a GUI backend, also when pyplot is imported later
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from pingan_transforms.publish.fonts import matplotlib_family  # noqa: E402
+
+WIDTH_IN = 6.8
+DPI = 200
+UP, DOWN, FLAT = "#1a7f37", "#c62828", "#8c8c8c"
+INK, GRID, BAND = "#333333", "#dddddd", "#c6dbef"
+LINE = "#2166ac"
+
+
+def _style() -> dict[str, object]:
+    return {
+        "font.family": matplotlib_family(),
+        "font.size": 8,
+        "axes.unicode_minus": False,  # the font's hyphen, not U+2212
+        "axes.edgecolor": "#999999",
+        "axes.labelcolor": INK,
+        "xtick.color": INK,
+        "ytick.color": INK,
+        "axes.titlesize": 9,
+        "axes.titleweight": "normal",
+    }
+
+
+def _png(fig: Figure) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=DPI, facecolor="white")
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+    colour: str
+
+
+def ranking_chart(
+    bars: Sequence[Bar], total_label: str, legend: Sequence[tuple[str, str]], top: float
+) -> bytes:
+    """Horizontal bars of the total, best at the top, coloured by grade."""
+    with matplotlib.rc_context(_style()):
+        height = max(2.2, 0.7 + 0.19 * len(bars))
+        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        ax = fig.add_subplot()
+        positions = list(range(len(bars)))[::-1]
+        ax.barh(positions, [b.value for b in bars], color=[b.colour for b in bars],
+                edgecolor="#555555", linewidth=0.4, height=0.72)  # fmt: skip
+        ax.set_yticks(positions, [b.label for b in bars])
+        low = min((b.value for b in bars), default=0)
+        left = max(0.0, (int(low) // 10) * 10 - 10)
+        ax.set_xlim(left, top + (top - left) * 0.08)
+        for pos, bar in zip(positions, bars, strict=True):
+            ax.text(bar.value + (top - left) * 0.008, pos, f"{bar.value:.2f}",
+                    va="center", ha="left", fontsize=7, color=INK)  # fmt: skip
+        ax.set_xlabel(f"{total_label}（分）")
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_ylim(-0.7, len(bars) - 0.3)
+        if legend:
+            handles = [Patch(facecolor=c, edgecolor="#555555", linewidth=0.4, label=g)
+                       for g, c in legend]  # fmt: skip
+            ax.legend(handles=handles, loc="lower right", title="等级", fontsize=7,
+                      title_fontsize=7, frameon=True, framealpha=0.9)  # fmt: skip
+        return _png(fig)
+
+
+def movers_chart(movers: Sequence[tuple[str, int]]) -> bytes:
+    """Rank change of the biggest risers (green, right) and fallers (red, left)."""
+    with matplotlib.rc_context(_style()):
+        height = max(1.6, 0.6 + 0.28 * len(movers))
+        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        ax = fig.add_subplot()
+        ordered = sorted(movers, key=lambda m: m[1])
+        positions = list(range(len(ordered)))
+        values = [change for _, change in ordered]
+        colours = [UP if v > 0 else DOWN if v < 0 else FLAT for v in values]
+        ax.barh(positions, values, color=colours, height=0.62)
+        ax.set_yticks(positions, [name for name, _ in ordered])
+        reach = max([abs(v) for v in values] + [1])
+        ax.set_xlim(-reach * 1.25, reach * 1.25)
+        for pos, value in zip(positions, values, strict=True):
+            text = f"↑{value}" if value > 0 else f"↓{-value}" if value < 0 else "–"
+            ax.text(value + (0.03 * reach if value >= 0 else -0.03 * reach), pos, text,
+                    va="center", ha="left" if value >= 0 else "right", fontsize=8,
+                    color=UP if value > 0 else DOWN if value < 0 else FLAT)  # fmt: skip
+        ax.axvline(0, color="#777777", linewidth=0.8)
+        ax.set_xlabel("排名变化（名次，正数为上升）")
+        ax.grid(axis="x", color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _png(fig)
+
+
+def category_heatmap(
+    units: Sequence[str], categories: Sequence[str], rates: Sequence[Sequence[float | None]]
+) -> bytes:
+    """Score rate (% of the category's points) of every unit in every category."""
+    import numpy as np
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cmap = LinearSegmentedColormap.from_list("rate", ["#d73027", "#fee08b", "#1a9850"])
+    data = np.array([[np.nan if v is None else v for v in row] for row in rates], dtype=float)
+    with matplotlib.rc_context(_style()):
+        height = max(2.0, 0.8 + 0.17 * len(units))
+        fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
+        ax = fig.add_subplot()
+        image = ax.imshow(data, cmap=cmap, vmin=40, vmax=100, aspect="auto")
+        ax.set_xticks(range(len(categories)), categories)
+        ax.xaxis.tick_top()
+        ax.tick_params(axis="x", length=0, labelsize=7.5)
+        ax.set_yticks(range(len(units)), units)
+        ax.tick_params(axis="y", length=0)
+        for i, row in enumerate(data):
+            for j, value in enumerate(row):
+                if not np.isnan(value):
+                    ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=6.5,
+                            color="white" if value < 55 else INK)  # fmt: skip
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.01)
+        bar.set_label("得分率（%）")
+        bar.ax.tick_params(labelsize=7)
+        return _png(fig)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One panel of the trend chart: the peer group's mean, min and max per month."""
+
+    title: str
+    mean: Sequence[float | None]
+    low: Sequence[float | None]
+    high: Sequence[float | None]
+
+
+def trend_chart(
+    months: Sequence[str], panels: Sequence[Series], version_marks: Sequence[int] = ()
+) -> bytes:
+    """Small multiples: per panel the mean line and the min–max band over the months.
+
+    ``months`` are the x labels (oldest first, at most 12); ``version_marks`` are the
+    indexes of months from which a new scheme version scores (a dashed line).
+    With one or two months the lines are short but honest: points with their values.
+    """
+    columns = 3 if len(panels) > 4 else 2
+    rows = -(-len(panels) // columns)
+    x = list(range(len(months)))
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(WIDTH_IN, 0.35 + 1.75 * rows), layout="constrained")
+        axes = fig.subplots(rows, columns, squeeze=False, sharex=True)
+        for index, ax in enumerate(axes.flat):
+            if index >= len(panels):
+                ax.set_visible(False)
+                continue
+            panel = panels[index]
+            lows = [float("nan") if v is None else v for v in panel.low]
+            highs = [float("nan") if v is None else v for v in panel.high]
+            means = [float("nan") if v is None else v for v in panel.mean]
+            ax.fill_between(x, lows, highs, color=BAND, alpha=0.8, linewidth=0,
+                            label="最低—最高")  # fmt: skip
+            ax.plot(x, means, color=LINE, marker="o", markersize=3.5, linewidth=1.4,
+                    label="平均")  # fmt: skip
+            known = [(i, v) for i, v in enumerate(panel.mean) if v is not None]
+            for i, value in known[-2:]:  # the last two points carry their value
+                ax.annotate(f"{value:.1f}", (i, value), textcoords="offset points",
+                            xytext=(0, 5), ha="center", fontsize=6.5, color=LINE)  # fmt: skip
+            for mark in version_marks:
+                ax.axvline(mark - 0.5, color="#999999", linestyle="--", linewidth=0.8)
+            values = [v for v in (*lows, *highs, *means) if v == v]
+            low = min(values, default=0.0)
+            high = max(values, default=100.0)
+            pad = max((high - low) * 0.25, 3.0)
+            ax.set_ylim(max(0.0, low - pad), high + pad)
+            ax.set_xlim(-0.5, len(months) - 0.5)
+            ax.set_title(panel.title, fontsize=8.5, loc="left")
+            ax.grid(color=GRID, linewidth=0.5)
+            ax.set_axisbelow(True)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(labelsize=7)
+        step = 1 if len(months) <= 6 else 2
+        for ax in axes[-1]:
+            ax.set_xticks(x[::step], [m for m in months][::step])
+        for ax in axes.flat:
+            if ax.get_visible():
+                ax.tick_params(axis="x", labelbottom=True)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        if version_marks:
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color="#999999", linestyle="--", linewidth=0.8))
+            labels.append("方案换版")
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7,
+                   frameon=False)  # fmt: skip
+        return _png(fig)

@@ -1,0 +1,133 @@
+"""The publishing file (``config/publishing.yml``): who sends and who receives each bulletin.
+
+Validated on load like the sources file: every problem names the file, the key and
+the fix. Addresses are ``name@domain`` or ``显示名 <name@domain>``; a scheme without
+its own list gets ``default_recipients``, and a scheme with neither is an error
+when it is published (:meth:`PublishingConfig.recipients`).
+"""
+
+from __future__ import annotations
+
+from email.policy import default as default_policy
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pingan_transforms.settings import ConfigError, Settings
+
+TOP_LEVEL_KEYS = "sender, default_recipients, schemes"
+ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
+
+
+def check_address(value: str) -> str:
+    """One mail address, with or without a display name; returns it trimmed."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"an address is required: {ADDRESS_FORM}")
+    header = default_policy.header_factory("to", text)
+    addresses = header.addresses
+    if header.defects or len(addresses) != 1 or not addresses[0].domain:
+        raise ValueError(f"{value!r} is not one mail address: {ADDRESS_FORM}")
+    return text
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _addresses(values: list[str]) -> list[str]:
+    checked = [check_address(v) for v in values]
+    seen: set[str] = set()
+    for address in checked:
+        spec = default_policy.header_factory("to", address).addresses[0].addr_spec.lower()
+        if spec in seen:
+            raise ValueError(f"{spec} is listed twice: list every address once")
+        seen.add(spec)
+    return checked
+
+
+class SchemeRecipients(_Strict):
+    recipients: list[str] = Field(min_length=1)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, values: list[str]) -> list[str]:
+        return _addresses(values)
+
+
+class PublishingConfig(_Strict):
+    sender: str
+    default_recipients: list[str] = []
+    schemes: dict[str, SchemeRecipients] = {}
+    path: Path = Path("config/publishing.yml")
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return check_address(value)
+
+    @field_validator("default_recipients")
+    @classmethod
+    def _default(cls, values: list[str]) -> list[str]:
+        return _addresses(values)
+
+    def recipients(self, scheme_code: str) -> list[str]:
+        """The scheme's list, else the default list; neither is a configuration error."""
+        scheme = self.schemes.get(scheme_code)
+        if scheme is not None:
+            return list(scheme.recipients)
+        if self.default_recipients:
+            return list(self.default_recipients)
+        raise ConfigError(
+            f"{self.path}: nobody receives the bulletin of scheme {scheme_code!r}: add "
+            f"schemes.{scheme_code}.recipients (a list of addresses) or default_recipients"
+        )
+
+
+def load_publishing(path: Path) -> PublishingConfig:
+    """Read and validate the publishing file; every problem names the file, the key and the fix."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"publishing file {path} does not exist: set PINGAN_PUBLISHING_FILE or restore "
+            "config/publishing.yml (sender, default_recipients, schemes.<code>.recipients)"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with sender, default_recipients and schemes")
+    try:
+        return PublishingConfig.model_validate({**(data or {}), "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "required: add it"
+            elif err["type"] == "too_short":
+                message = (
+                    "empty: list at least one address, or remove the scheme so that "
+                    "default_recipients receive its bulletin"
+                )
+            elif err["type"] == "extra_forbidden":
+                allowed = "recipients" if key.startswith("schemes.") else TOP_LEVEL_KEYS
+                message = f"unknown key: remove it or correct its name (allowed: {allowed})"
+            problems.append(f"  {key}: {message}")
+        raise ConfigError(f"{path}: invalid publishing file:\n" + "\n".join(problems)) from None
+
+
+@cache
+def _cached(path: str, mtime: float) -> PublishingConfig:
+    return load_publishing(Path(path))
+
+
+def publishing_config(settings: Settings | None = None) -> PublishingConfig:
+    from pingan_transforms.settings import get_settings
+
+    path = (settings or get_settings()).publishing_path
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    return _cached(str(path), mtime)
