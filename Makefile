@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(VENV)/bin/pingan demo --months 2024-08 2024-09
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks
+	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
 	$(PY) -m pytest
 
 N ?= 5000000
@@ -38,12 +38,12 @@ bench-load: $(STAMP)
 	$(PY) benchmarks/bench_load.py --rows $(N)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms dags tests
-	$(VENV)/bin/ruff format --check pingan_transforms dags tests
+	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
+	$(VENV)/bin/ruff format --check pingan_transforms dags tests benchmarks expectations
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff check --fix pingan_transforms dags tests
-	$(VENV)/bin/ruff format pingan_transforms dags tests
+	$(VENV)/bin/ruff check --fix pingan_transforms dags tests benchmarks expectations
+	$(VENV)/bin/ruff format pingan_transforms dags tests benchmarks expectations
 
 warehouse-start: $(STAMP)
 	$(VENV)/bin/pingan warehouse start
