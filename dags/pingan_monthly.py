@@ -13,7 +13,11 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
-# Typed settings only (pydantic): cheap at parse time, and a bad value stops the
+# Alerts are DAG arguments, built at parse time; the module imports only the settings
+# (the SMTP provider and config/publishing.yml are read inside its functions).
+from pingan_transforms.alerts import failure_notifier
+
+# Typed settings (pydantic): cheap at parse time, and a bad value stops the
 # DAG import with a message naming the PINGAN_* variable.
 from pingan_transforms.settings import get_settings
 
@@ -43,7 +47,8 @@ PUBLICATIONS = Asset("pingan://warehouse/publish/publications")
     catchup=False,
     max_active_runs=1,
     tags=["pingan"],
-    default_args={"retries": 0},
+    # a task that fails for good mails the alert list (config/publishing.yml)
+    default_args={"retries": 0, "on_failure_callback": failure_notifier(SETTINGS)},
 )
 def pingan_monthly() -> None:
     @task(outlets=[RAW_REGIONS])

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         default="pingan_smtp",
         description="Airflow SMTP connection for the bulletin (AIRFLOW_CONN_PINGAN_SMTP)",
     )
+    publish_deadline_day: int = Field(
+        default=5,
+        ge=1,
+        le=28,
+        description="a month not published by the end of this day of the next month is "
+        "alerted (pingan_transforms/alerts.py)",
+    )
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
 

@@ -178,11 +178,23 @@ def test_a_source_down_for_good_fails_the_run_and_publishes_nothing(
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
 
-    with simulated_sources(settings, [AUG]):
+    with simulated_sources(settings, [AUG]), mail_catcher(tmp_path / "mail") as mailbox:
         # the traffic API goes away for good (simulated_sources restores the variable)
         os.environ["AIRFLOW_CONN_PINGAN_TRAFFIC_API"] = f"http://:token@127.0.0.1:{closed_port}"
         with pytest.raises(DagRunFailed) as failure:
             run_month(settings, AUG)
+
+    # the task that failed for good (not its retry, not the tasks after it) mailed the
+    # alert list through the SMTP provider's notifier; no bulletin went out
+    (alert,) = [m for m in mailbox.received]
+    mail = alert.message()
+    assert mail["X-Pingan-Alert"] == "task-failed"
+    assert alert.rcpt_tos == ("pingan-ops@example.gov.cn",)
+    assert "pingan_monthly.extract_traffic" in mail["Subject"] and "2024-08" in mail["Subject"]
+    body = mail.get_body(("html",)).get_content()
+    for text in ("extract_traffic", "2024-08", "<td>2</td>", "tasks/extract_traffic"):
+        assert text in body, (text, body)
+    assert "127.0.0.1" in body or "onnect" in body, body  # the exception
 
     message = str(failure.value)
     assert "extract_traffic" in message and "export_ranking" in message

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pingan_transforms.settings import ConfigError, Settings
 
-TOP_LEVEL_KEYS = "sender, default_recipients, schemes"
+TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, schemes"
 ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
 
 
@@ -60,6 +60,7 @@ class SchemeRecipients(_Strict):
 class PublishingConfig(_Strict):
     sender: str
     default_recipients: list[str] = []
+    alert_recipients: list[str] = []
     schemes: dict[str, SchemeRecipients] = {}
     path: Path = Path("config/publishing.yml")
 
@@ -68,10 +69,21 @@ class PublishingConfig(_Strict):
     def _sender(cls, value: str) -> str:
         return check_address(value)
 
-    @field_validator("default_recipients")
+    @field_validator("default_recipients", "alert_recipients")
     @classmethod
     def _default(cls, values: list[str]) -> list[str]:
         return _addresses(values)
+
+    def alert_list(self) -> list[str]:
+        """Who is told that a run failed or a month is overdue: ``alert_recipients``,
+        else ``default_recipients``."""
+        recipients = list(self.alert_recipients or self.default_recipients)
+        if not recipients:
+            raise ConfigError(
+                f"{self.path}: nobody receives failure alerts: add alert_recipients "
+                "(a list of addresses) or default_recipients"
+            )
+        return recipients
 
     def recipients(self, scheme_code: str) -> list[str]:
         """The scheme's list, else the default list; neither is a configuration error."""
