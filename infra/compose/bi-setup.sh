@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The bi-setup service of docker-compose.yml (profile "bi"), run on every
+# `docker compose --profile bi up` before the BI tool starts: creates, or updates the
+# password of, the warehouse log-in user the BI tool reads the marts as, a member of
+# pingan_bi_reader (infra/warehouse/013_roles.sql: select on marts, nothing else).
+# An init script of the warehouse would run only once, on an empty data volume; this
+# also applies a changed BI_READER_PASSWORD.
+#
+# Environment: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (the warehouse, as its
+# owner), BI_READER_USER (default pingan_bi), BI_READER_PASSWORD, and
+# METABASE_ENCRYPTION_SECRET_KEY, checked here because Compose interpolates every
+# service whatever the profile, so a `${VAR:?}` on the bi services would stop the whole
+# stack when BI is not wanted.
+set -euo pipefail
+
+: "${BI_READER_PASSWORD:?set BI_READER_PASSWORD in .env for docker compose --profile bi}"
+: "${METABASE_ENCRYPTION_SECRET_KEY:?set METABASE_ENCRYPTION_SECRET_KEY in .env (16+ random characters) for docker compose --profile bi}"
+if (( ${#METABASE_ENCRYPTION_SECRET_KEY} < 16 )); then
+    echo "METABASE_ENCRYPTION_SECRET_KEY must have at least 16 characters" >&2
+    exit 1
+fi
+export BI_READER_USER="${BI_READER_USER:-pingan_bi}"
+
+# The password travels in the environment (psql \getenv), not on a command line.
+psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet -f "$(dirname "$0")/bi_reader_login.sql"
+echo "warehouse user ${BI_READER_USER} (pingan_bi_reader) ready for the BI tool"
