@@ -32,6 +32,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "GX_ANALYTICS_ENABLED": "false",
     }
 

@@ -24,7 +24,11 @@ class ConfigError(RuntimeError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="PINGAN_", env_file=PROJECT_DIR / ".env", extra="ignore"
+        env_prefix="PINGAN_",
+        env_file=PROJECT_DIR / ".env",
+        extra="ignore",
+        # `PINGAN_PII_KEY=` in a copied .env.example means unset, not an empty key
+        env_ignore_empty=True,
     )
 
     project_dir: Path = PROJECT_DIR
@@ -39,6 +43,16 @@ class Settings(BaseSettings):
         description="postgresql:// URL of an external warehouse; unset = embedded server",
     )
     warehouse_db: str = Field(default="pingan", description="database name on the embedded server")
+    warehouse_conn_id: str = Field(
+        default="pingan_warehouse",
+        description="Airflow connection dbt uses in the DAGs (Cosmos profile mapping); the "
+        "pingan CLI sets AIRFLOW_CONN_PINGAN_WAREHOUSE to the resolved warehouse when unset",
+    )
+    dbt_role: str | None = Field(
+        default=None,
+        description="role dbt switches to after connecting, e.g. pingan_transformer "
+        "(infra/warehouse/013_roles.sql); unset = the connecting user",
+    )
     embedded_port: int | None = Field(
         default=None, description="fixed TCP port for the embedded server (default: a free one)"
     )
