@@ -151,6 +151,11 @@ class EventTime:
             f" and {self.calendar_ok_sql(parts)}"
         )
 
+    def after_window_sql(self, table_alias: str, scope: QualityScope) -> str:
+        """A predicate: the row is dated after the window (a later month's row)."""
+        _, end = self.window(scope)
+        return f"coalesce({self.day_sql(self.parts_sql(table_alias))} > {_day_key(end)}, false)"
+
 
 def _day_key(day: date) -> int:
     return day.year * 10000 + day.month * 100 + day.day
@@ -163,8 +168,10 @@ class RawTable:
     ``selection`` says which batches are the month's: ``extract`` batches were cut by
     the month's run (their window ends inside the month, at its end for a scheduled
     run); ``file`` batches (file drops, loaded whenever they arrive) hold at least one
-    row dated inside the event window; ``latest`` is the one batch in force (the region
-    master).
+    row dated inside the event window and are not mostly dated after it (a later
+    month's file carrying a few late records of this month is the later month's: so a
+    month re-run or backfilled after later drops arrived judges its own files only);
+    ``latest`` is the one batch in force (the region master).
     """
 
     table: str

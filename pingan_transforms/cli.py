@@ -7,6 +7,7 @@ message and exit 2; no traceback is the user interface.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -94,7 +95,9 @@ def _run_months(
     ensure_airflow_db(settings)
     for month in months:
         states = run_month(settings, month)
-        print(f"pingan_monthly {month}: " + ", ".join(f"{t}={s}" for t, s in states.items()))
+        dbt = sum(t.startswith("dbt.") for t in states)
+        print(f"pingan_monthly {month}: {len(states)} tasks ({dbt} dbt nodes), states "
+              f"{sorted(set(states.values()))}")  # fmt: skip
         if after_each is not None and month != months[-1]:
             after_each(month)
 
@@ -157,6 +160,57 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
 
 
+def _airflow(args: argparse.Namespace, settings: Settings) -> int:
+    """Airflow on 127.0.0.1 (api-server, scheduler, dag-processor, triggerer) with the
+    project's DAGs, the embedded warehouse and the simulated sources; optionally a
+    backfill of months and a screenshot of the monthly DAG's grid."""
+    import time
+
+    from pingan_transforms.airflow_local import backfill, local_airflow
+    from pingan_transforms.simulate.mailbox import mail_catcher
+    from pingan_transforms.simulate.sources import simulated_sources
+
+    months = [Month.parse(m) for m in args.months]
+    if settings.regions_file is None:
+        print(f"region master: {_write_demo_regions(settings, args.seed)}")
+    if settings.schedule_until is None:
+        # the simulated sources hold these months only: schedule none after them (else
+        # unpausing the monthly DAG would start a run for last month, which has no data)
+        os.environ["PINGAN_SCHEDULE_UNTIL"] = months[-1].first_day.isoformat()
+        settings = get_settings()
+    with (
+        simulated_sources(settings, months, seed=args.seed),
+        mail_catcher(settings.output_dir / "mail", settings.smtp_conn_id),
+        local_airflow(settings, port=args.port, fresh=args.fresh) as deployment,
+    ):
+        print(f"Airflow UI: {deployment.url} (component logs in {deployment.home})")
+        if args.backfill:
+            print(f"backfilling pingan_monthly for {', '.join(map(str, months))} ...")
+            runs = backfill(deployment, months, settings.timezone)
+            print(f"{len(runs)} runs: {', '.join(r['run_id'] + '=' + r['state'] for r in runs)}")
+        if args.screenshot:
+            from pingan_transforms.airflow_local import screenshot_grid
+
+            path = screenshot_grid(deployment, "pingan_monthly", args.screenshot)
+            print(f"grid screenshot: {path}")
+        if args.exit:
+            return 0
+        print("serving until Ctrl-C")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.dbt_airflow import build_manifest
+
+    print(f"dbt manifest: {build_manifest(settings, force=args.force)}")
+    return 0
+
+
 def _scheme(args: argparse.Namespace, settings: Settings) -> int:
     """Indicator schemes (schemes/README.md): an invalid file prints its problems, exits 1."""
     from pathlib import Path
@@ -199,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=20240801)
     demo.set_defaults(func=_demo)
 
+    af = sub.add_parser(
+        "airflow", help="Airflow on 127.0.0.1 with the DAGs, the warehouse and simulated sources"
+    )
+    af.add_argument("--port", type=int, default=8080)
+    af.add_argument("--months", nargs="+", default=["2024-08", "2024-09"],
+                    help="months the simulated sources hold (and --backfill runs)")  # fmt: skip
+    af.add_argument("--seed", type=int, default=20240801)
+    af.add_argument("--backfill", action="store_true",
+                    help="`airflow backfill create` pingan_monthly over --months")  # fmt: skip
+    af.add_argument("--screenshot", metavar="PNG", help="save the monthly DAG's grid")
+    af.add_argument("--exit", action="store_true", help="stop after --backfill/--screenshot")
+    af.add_argument("--fresh", action="store_true",
+                    help="start from an empty Airflow metadata database (run history)")  # fmt: skip
+    af.set_defaults(func=_airflow)
+
+    manifest = sub.add_parser(
+        "manifest", help="dbt parse into dbt_project/target/manifest.json (the DAGs read it)"
+    )
+    manifest.add_argument("--force", action="store_true", help="even if it is current")
+    manifest.set_defaults(func=_manifest)
+
     scheme = sub.add_parser("scheme", help="validate, show or load indicator schemes")
     scheme_sub = scheme.add_subparsers(dest="action", required=True)
     check = scheme_sub.add_parser("validate", help="check scheme files; problems name the fix")
@@ -220,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        if args.command in ("run", "demo"):
+        if args.command in ("run", "demo", "airflow"):
             from pingan_transforms.orchestrate import apply_airflow_env
 
             apply_airflow_env(settings)

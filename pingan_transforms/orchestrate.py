@@ -63,9 +63,38 @@ def load_dag(settings: Settings, dag_file: str = "pingan_monthly.py", attr: str 
     return getattr(module, attr or f"{path.stem}_dag")
 
 
+def warehouse_connection_uri(settings: Settings) -> str:
+    """The Airflow connection URI of the warehouse the settings resolve to (for dbt under
+    Cosmos, ``PINGAN_WAREHOUSE_CONN_ID``)."""
+    from urllib.parse import quote
+
+    from pingan_transforms.warehouse import resolve_target
+
+    target = resolve_target(settings)
+    auth = quote(target.user, safe="")
+    if target.password:
+        auth += ":" + quote(target.password, safe="")
+    return f"postgres://{auth}@{target.host}:{target.port}/{quote(target.dbname, safe='')}"
+
+
+def prepare_local_run(settings: Settings) -> None:
+    """What a local run needs before the DAG file is parsed: Airflow's environment, the
+    warehouse as the dbt connection (the one these settings resolve to, so that
+    ``pingan run`` and the tests never build into another database), and a current dbt
+    manifest for Cosmos to render."""
+    from pingan_transforms.dbt_airflow import build_manifest
+
+    apply_airflow_env(settings)
+    conn_env = f"AIRFLOW_CONN_{settings.warehouse_conn_id.upper()}"
+    os.environ[conn_env] = warehouse_connection_uri(settings)
+    build_manifest(settings)
+
+
 def run_month(settings: Settings, month: Month) -> dict[str, str]:
     """Run ``pingan_monthly`` for one month's data interval; returns task states."""
-    apply_airflow_env(settings)
+    prepare_local_run(settings)
+    # Airflow 3.3's dag.test() fails on a DAG with a deadline (alerts.deadline_alert)
+    os.environ["PINGAN_PUBLISH_DEADLINE_ALERT"] = "false"
     dag = load_dag(settings)
     run = dag.test(logical_date=month.end(settings.timezone))
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}

@@ -9,8 +9,10 @@ else in the package reads ``os.environ`` for its own configuration.
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +87,17 @@ class Settings(BaseSettings):
         description="a month not published by the end of this day of the next month is "
         "alerted (pingan_transforms/alerts.py)",
     )
+    publish_deadline_alert: bool = Field(
+        default=True,
+        description="attach the deadline alert to the monthly DAG (pingan run and the demo "
+        "turn it off: Airflow 3.3's dag.test() fails on a DAG with a deadline)",
+    )
+    schedule_until: date | None = Field(
+        default=None,
+        description="the monthly DAG schedules no month starting after this date (a "
+        "deployment replaying history, e.g. `pingan airflow` over simulated months); "
+        "unset = no end",
+    )
     regions_file: Path | None = Field(default=None, description="region master CSV")
     timezone: str = "Asia/Shanghai"
 
@@ -106,6 +119,14 @@ class Settings(BaseSettings):
                 "e.g. postgresql://user:password@host:5432/pingan"
             )
         return value
+
+    @property
+    def schedule_end(self) -> datetime | None:
+        """:attr:`schedule_until` as the DAG's ``end_date`` (local midnight)."""
+        if self.schedule_until is None:
+            return None
+        day = self.schedule_until
+        return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.timezone))
 
     @property
     def embedded(self) -> bool:

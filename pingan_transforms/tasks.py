@@ -146,6 +146,63 @@ def extract_governance(data_interval_end: datetime) -> dict[str, object]:
     return {"source": "governance", "rows": {r.entity: r.rows for r in results}}
 
 
+def _skip(reason: str) -> None:
+    """End the task as skipped: Airflow then records no Asset event, so nothing downstream
+    is scheduled for a source that delivered nothing new."""
+    from airflow.exceptions import AirflowSkipException
+
+    raise AirflowSkipException(reason)
+
+
+def extract_source(
+    source: str, data_interval_start: datetime, data_interval_end: datetime
+) -> dict[str, object]:
+    """The one task of a source's extract DAG (``pingan_extract_<source>``).
+
+    Runs daily: database and API sources are read up to the end of the day (their
+    watermarks make a re-run of the same day a no-op), and file drops load the files
+    that arrived since (each file once, by checksum). A drop with no new file, or an
+    unchanged region master, ends skipped, so its Asset records no event.
+    """
+    settings = get_settings()
+    prepare_warehouse(resolve_target(settings), settings)
+    if source == "regions":
+        result = load_regions()
+        if result["unchanged"]:
+            _skip(f"region master {settings.region_master_path} is unchanged")
+        return result
+    if source == "police":
+        return extract_police(data_interval_end)
+    if source == "governance":
+        return extract_governance(data_interval_end)
+    if source == "traffic":
+        return extract_traffic(data_interval_start, data_interval_end)
+    drops = {"fire": extract_fire, "survey": extract_survey}
+    if source not in drops:
+        raise ConfigError(f"no extract for source {source!r}: one of regions, police, "
+                          f"governance, traffic, {', '.join(drops)}")  # fmt: skip
+    result = drops[source]()
+    if not result["files"]:
+        drop_dir = sources_config(settings).drop_dir(source, settings)
+        _skip(f"no new file in {drop_dir}")
+    return result
+
+
+def summarise_marts() -> dict[str, object]:
+    """What the transform DAG leaves for BI: the months each scheme has scored, and rows."""
+    settings = get_settings()
+    with connect(resolve_target(settings)) as conn:
+        rows = conn.execute(
+            "select scheme_code, count(distinct month_start), min(month_start)::text, "
+            "max(month_start)::text, "
+            "count(*) from marts.region_index_monthly group by 1 order by 1"
+        ).fetchall()
+    return {
+        code: {"months": months, "first": first, "last": last, "rows": count}
+        for code, months, first, last, count in rows
+    }
+
+
 def load_schemes() -> dict[str, object]:
     """Validate every scheme file and make the ``schemes.*`` tables mirror the folder.
 

@@ -24,12 +24,15 @@ os.environ["PINGAN_PII_KEY"] = "test-only-key-" + uuid.uuid4().hex
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PINGAN_REGIONS_FILE", None)
 
+from pingan_transforms.dbt_airflow import build_manifest  # noqa: E402
 from pingan_transforms.orchestrate import apply_airflow_env  # noqa: E402
 from pingan_transforms.settings import Settings, get_settings  # noqa: E402
 from pingan_transforms.warehouse import WarehouseTarget, prepare_warehouse, resolve_target  # noqa: E402
 from pingan_transforms.warehouse.connection import drop_database, embedded_server  # noqa: E402
 
 apply_airflow_env(get_settings())
+# the DAGs render dbt from the project's manifest (Cosmos): build it if it is stale
+build_manifest(get_settings())
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXTERNAL_URL = os.environ.get("PINGAN_WAREHOUSE_URL")

@@ -5,15 +5,28 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
-def test_every_dag_file_imports_without_errors() -> None:
+def _bag():
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS))
     assert bag.import_errors == {}
-    assert "pingan_monthly" in bag.dag_ids
+    return bag
+
+
+def _dbt_tasks(dag) -> set[str]:
+    return {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
+
+
+def test_every_dag_file_imports_without_errors() -> None:
+    bag = _bag()
+    sources = ("regions", "police", "governance", "traffic", "fire", "survey")
+    extract_dags = {f"pingan_extract_{s}" for s in sources}
+    assert set(bag.dag_ids) == {"pingan_monthly", "pingan_transform", *extract_dags}
     dag = bag.dags["pingan_monthly"]
     extracts = {t.task_id for t in dag.tasks if t.task_id.startswith("extract_")}
     assert extracts == {
@@ -25,17 +38,58 @@ def test_every_dag_file_imports_without_errors() -> None:
     }
     # the schemes load beside the extracts: after the warehouse is prepared, before dbt
     assert dag.get_task("load_regions").downstream_task_ids == extracts | {"load_schemes"}
-    assert dag.get_task("dbt_build").upstream_task_ids == extracts | {"load_schemes"}
-    assert dag.get_task("quality_gate").upstream_task_ids == {"dbt_build"}
+    # dbt: a Cosmos task group, its roots after every input, the gate after its leaves
+    dbt = _dbt_tasks(dag)
+    roots = {t for t in dbt if not dag.get_task(t).upstream_task_ids & dbt}
+    leaves = {t for t in dbt if not dag.get_task(t).downstream_task_ids & dbt}
+    for task_id in roots:
+        assert dag.get_task(task_id).upstream_task_ids == extracts | {"load_schemes"}
+    assert dag.get_task("quality_gate").upstream_task_ids == leaves
     assert dag.get_task("quality_gate").retries == 0
     assert dag.get_task("export_ranking").upstream_task_ids == {"quality_gate"}
     # the bulletin is mailed last, once the ranking files exist, and lands as an Asset
     publish = dag.get_task("publish_bulletin")
     assert publish.upstream_task_ids == {"export_ranking"}
     assert publish.downstream_task_ids == set() and publish.outlets
-    for task_id in extracts:  # every source lands as an Asset and retries with backoff
-        task = dag.get_task(task_id)
-        assert task.outlets and task.retries >= 1 and task.retry_exponential_backoff
+    for task_id in extracts:  # the month's cut retries with backoff, and lands no Asset
+        task = dag.get_task(task_id)  # (which would start pingan_transform beside it)
+        assert not task.outlets and task.retries >= 1 and task.retry_exponential_backoff
+    # daily extract DAGs: one task each, landing its Asset, retried with backoff
+    for source in sources:
+        (task,) = bag.dags[f"pingan_extract_{source}"].tasks
+        assert task.task_id == f"extract_{source}" and task.retries >= 1
+        assert [a.uri for a in task.outlets] == [f"pingan://warehouse/raw/{source}"]
+
+
+def test_every_dbt_node_is_a_task() -> None:
+    """Each seed and model of the manifest is a task (with its tests), each test of
+    several models a task after all of them, in the publish and the transform DAG."""
+    import json
+
+    from pingan_transforms.dbt_airflow import manifest_path
+    from pingan_transforms.settings import get_settings
+
+    manifest = json.loads(manifest_path(get_settings()).read_text())
+    nodes = manifest["nodes"].values()
+    built = {n["name"] for n in nodes if n["resource_type"] in ("model", "seed")}
+    multi = [
+        n for n in nodes
+        if n["resource_type"] == "test" and len(set(n["depends_on"]["nodes"]) - {
+            k for k, v in manifest["nodes"].items() if v["resource_type"] == "seed"
+        }) > 1
+    ]  # fmt: skip
+    bag = _bag()
+    for dag_id in ("pingan_monthly", "pingan_transform"):
+        dbt = _dbt_tasks(bag.dags[dag_id])
+        names = {t.removeprefix("dbt.").rsplit("_", 2)[0] for t in dbt}
+        assert built <= names, sorted(built - names)
+        assert len(dbt) >= len(built) + len(multi) // 2, (len(dbt), len(built), len(multi))
+    transform = bag.dags["pingan_transform"]
+    assert transform.get_task("summarise_marts").outlets
+    # rebuilt when the three daily sources have landed, or any drop / the region master
+    uris = str(transform.timetable.asset_condition)
+    for source in ("police", "governance", "traffic", "fire", "survey", "regions"):
+        assert f"pingan://warehouse/raw/{source}" in uris
 
 
 def test_monthly_timetable_covers_the_previous_calendar_month() -> None:
@@ -66,17 +120,23 @@ def test_dag_files_are_thin() -> None:
         heavy = sorted(
             m for m in top_imports if m.startswith(("pingan_transforms", "pandas", "psycopg"))
         )
-        allowed = {"pingan_transforms.settings", "pingan_transforms.alerts"}
+        allowed = {
+            "pingan_transforms.settings",
+            "pingan_transforms.alerts",
+            "pingan_transforms.assets",
+            "pingan_transforms.dbt_airflow",
+        }
         assert set(heavy) <= allowed, heavy
         text = path.read_text().lower()
         for keyword in ("select ", "insert into", "create table"):
             assert keyword not in text, f"{path.name} contains SQL ({keyword!r})"
 
 
-def test_the_alerts_module_is_light_at_import() -> None:
+@pytest.mark.parametrize("module", ["alerts", "assets", "dbt_airflow"])
+def test_the_modules_dags_import_are_light(module: str) -> None:
     import sys
 
-    path = DAGS.parent / "pingan_transforms" / "alerts.py"
+    path = DAGS.parent / "pingan_transforms" / f"{module}.py"
     tree = ast.parse(path.read_text())
     top = {
         (node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name
@@ -84,18 +144,22 @@ def test_the_alerts_module_is_light_at_import() -> None:
         if isinstance(node, ast.Import | ast.ImportFrom)
     }
     project = {m for m in top if m.startswith("pingan_transforms")}
-    assert project == {"pingan_transforms.settings"}, project
-    assert all(
-        m.split(".")[0] in sys.stdlib_module_names | {"__future__", "pingan_transforms"}
-        for m in top
-    ), top
+    assert project <= {"pingan_transforms.settings"}, project
+    light = sys.stdlib_module_names | {"__future__", "pingan_transforms", "airflow"}
+    assert all(m.split(".")[0] in light for m in top), top
 
 
-def test_tasks_alert_on_failure() -> None:
-    from airflow.dag_processing.dagbag import DagBag
-
-    dag = DagBag(dag_folder=str(DAGS)).dags["pingan_monthly"]
-    for task in dag.tasks:
-        (notifier,) = task.on_failure_callback
-        assert type(notifier).__name__ == "SmtpNotifier"
-        assert notifier.smtp_conn_id == "pingan_smtp" and notifier.to
+def test_tasks_alert_on_failure_and_the_month_has_a_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PINGAN_PUBLISH_DEADLINE_ALERT", "true")
+    bag = _bag()
+    for dag in bag.dags.values():
+        for task in dag.tasks:
+            (notifier,) = task.on_failure_callback
+            assert type(notifier).__name__ == "SmtpNotifier", (dag.dag_id, task.task_id)
+            assert notifier.smtp_conn_id == "pingan_smtp" and notifier.to
+    (deadline,) = bag.dags["pingan_monthly"].deadline
+    assert deadline.name == "pingan_publish_deadline"
+    monkeypatch.setenv("PINGAN_PUBLISH_DEADLINE_ALERT", "false")  # as under dag.test()
+    assert not _bag().dags["pingan_monthly"].deadline

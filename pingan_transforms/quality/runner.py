@@ -272,6 +272,9 @@ def month_batches(conn: Any, raw: Any, scope: Any, tz: str) -> list[tuple[str, s
             " where b.source = %s and b.entity = %s and exists ("
             f"  select 1 from {raw.table} as t where t._batch_id = b.batch_id"
             f"  and {raw.event.in_window_sql('t', scope)})"
+            " and (select 2 * count(*) filter (where "
+            f"{raw.event.after_window_sql('t', scope)}) - count(*)"
+            f"  from {raw.table} as t where t._batch_id = b.batch_id) < 0"
             " order by b.extracted_at, b.batch_id",
             (source, entity),
         ).fetchall()
