@@ -9,11 +9,13 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test bench-load lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo test airflow bench-load lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
 	@echo "make test   - run the test suite against an embedded PostgreSQL"
+	@echo "make airflow - Airflow UI on http://127.0.0.1:8080 with the DAGs, the embedded warehouse"
+	@echo "               and simulated sources (api-server, scheduler, dag-processor, triggerer)"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
 
@@ -32,6 +34,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
 	$(PY) -m pytest
+
+# BACKFILL=1: backfill pingan_monthly over the simulated months once it is up
+airflow: $(STAMP)
+	$(VENV)/bin/pingan airflow --port $(or $(PORT),8080) $(if $(BACKFILL),--backfill)
 
 N ?= 5000000
 bench-load: $(STAMP)

@@ -230,11 +230,13 @@ def screenshot_grid(deployment: LocalAirflow, dag_id: str, path: str | Path) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        # tall enough for every task of the monthly DAG (about 95 rows) on one page
+        page = browser.new_page(viewport={"width": 1600, "height": 2200})
         page.goto(f"{deployment.url}/dags/{dag_id}", wait_until="networkidle")
-        page.wait_for_timeout(3000)
+        page.get_by_label("Expand all task groups").click()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(2000)
         page.screenshot(path=str(path), full_page=True)
-        (path.with_suffix(".html")).write_text(page.content())
         browser.close()
     return path
 

@@ -1,9 +1,11 @@
-"""pingan_monthly end to end through Airflow's own dag.test(), two consecutive months."""
+"""pingan_monthly end to end: three consecutive months through Airflow's own dag.test(),
+then the same months backfilled by a real scheduler (``airflow backfill create``)."""
 
 from __future__ import annotations
 
 import csv
 import shutil
+import socket
 
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
@@ -11,10 +13,12 @@ from pingan_transforms.publish.publications import latest_publication, read_cont
 from pingan_transforms.settings import get_settings
 from pingan_transforms.simulate.mailbox import mail_catcher
 from pingan_transforms.simulate.sources import simulated_sources
-from pingan_transforms.warehouse import connect
+from pingan_transforms.warehouse import connect, prepare_warehouse
+from pingan_transforms.warehouse.connection import drop_database
 from tests.helpers import PROJECT, tongzhou_master
 
-AUG, SEP = Month(2024, 8), Month(2024, 9)
+JUL, AUG, SEP = Month(2024, 7), Month(2024, 8), Month(2024, 9)
+MONTHS = [JUL, AUG, SEP]
 RAW_TABLES = (
     "police__incidents",
     "police__fraud_warnings",
@@ -34,14 +38,52 @@ MART_QUERY = (
 )
 
 
+# every mart, row for row, without the columns that say when or from which batch it was built
+MARTS = {
+    "region_index_monthly": "scheme_code, month_start, region_code",
+    "region_index_categories": "scheme_code, month_start, region_code, category_code",
+    "region_index_items": "scheme_code, month_start, region_code, item_code",
+    "incident_trends": "month_start, region_code, metric_code",
+    "rate_reports": "month_start, region_code, metric_code",
+}
+
+
+def _marts(target) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    with connect(target) as conn:
+        for table, order in MARTS.items():
+            columns = [
+                name
+                for (name,) in conn.execute(
+                    "select column_name from information_schema.columns where table_schema "
+                    "= 'marts' and table_name = %s order by ordinal_position",
+                    (table,),
+                ).fetchall()
+                if not name.endswith("_at") and "batch" not in name
+            ]
+            assert columns, f"marts.{table} is missing in {target.dbname}"
+            select = ", ".join(f'"{c}"' for c in columns)
+            query = f"select {select} from marts.{table} order by {order}"
+            out[table] = conn.execute(query).fetchall()  # type: ignore[arg-type]
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _read_ranking(path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-def test_two_months_rank_every_town_once_and_reruns_are_identical(
+def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_them(
     databases, tmp_path, monkeypatch, airflow_db
 ) -> None:
+    from pingan_transforms.airflow_local import backfill, local_airflow
+
     warehouse, police = databases
     master = tmp_path / "regions.csv"
     regions = tongzhou_master(master)
@@ -57,10 +99,10 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
     assert len(towns) == 22
 
     with (
-        simulated_sources(settings, [AUG, SEP]) as sources,
+        simulated_sources(settings, MONTHS) as sources,
         mail_catcher(tmp_path / "mail") as mailbox,
     ):
-        for month in (AUG, SEP):
+        for month in MONTHS:
             states = run_month(settings, month)
             assert set(states.values()) == {"success"}, states
             # the month's bulletin was mailed, with the PDF and the xlsx
@@ -76,8 +118,8 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
             assert {r["区划代码"]: r["乡镇街道"] for r in ranking} == towns
             ranks = [int(r["排名"]) for r in ranking]
             assert ranks == sorted(ranks) and ranks[0] == 1 and ranks[-1] <= 22
-            if month == AUG:
-                assert sources.between_runs(AUG)["police incidents corrected"] > 0
+            if month != MONTHS[-1]:  # late corrections arrive after a month's run
+                assert sources.between_runs(month)["police incidents corrected"] > 0
 
         with connect(warehouse) as conn:
             before = conn.execute(MART_QUERY).fetchall()
@@ -118,17 +160,18 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
                 ).fetchone()[0]
                 assert leaked == 0, f"personal data in plain text in {schema}.{table}.{column}"
 
-        # August's late corrections changed it after it was mailed: the September run
-        # mailed its revision, so no published month differs from the marts
+        # July's and August's late corrections changed them after they were mailed: the
+        # next run mailed their revisions, so no published month differs from the marts
         with connect(warehouse) as conn:
-            for month in (AUG, SEP):
+            for month in MONTHS:
                 latest = latest_publication(conn, "majuqiao", month)
                 assert latest is not None
                 assert latest.checksum == read_content(conn, "majuqiao", month).checksum
             published = conn.execute(
                 "select month_start, revision from publish.publications order by 1, 2"
             ).fetchall()
-        assert published == [(AUG.first_day, 1), (AUG.first_day, 2), (SEP.first_day, 1)]
+        assert (JUL.first_day, 2) in published and (AUG.first_day, 2) in published
+        assert (SEP.first_day, 1) in published and (SEP.first_day, 2) not in published
         mailed = len(mailbox.received)
         assert mailed == len(published)  # every publication mailed once, every mail recorded
 
@@ -142,15 +185,42 @@ def test_two_months_rank_every_town_once_and_reruns_are_identical(
             for table in set(RAW_TABLES) - {"traffic__violations"}:
                 count = conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
                 assert count == raw_before[table]
+        fresh = _marts(warehouse)
 
-    # the second month's rank change refers to the first month
+        # The same three months backfilled by a real deployment (api-server, scheduler,
+        # dag-processor, triggerer; LocalExecutor; metadata in PostgreSQL) into a new
+        # warehouse, from the same source systems: `airflow backfill create`.
+        backfilled = warehouse.with_database(warehouse.dbname + "_bf")
+        metadata = warehouse.with_database("airflow_" + warehouse.dbname)
+        monkeypatch.setenv("PINGAN_WAREHOUSE_DB", backfilled.dbname)
+        monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output_backfill"))
+        settings = get_settings()
+        prepare_warehouse(backfilled, settings)
+        try:
+            with local_airflow(
+                settings, port=_free_port(), metadata_db=metadata.dbname, fresh=True
+            ) as deployment:
+                runs = backfill(deployment, MONTHS, settings.timezone)
+            assert [r["run_type"] for r in runs] == ["backfill"] * 3, runs
+            # one run per month, its data interval the calendar month (Beijing time)
+            starts = sorted(r["data_interval_start"][:10] for r in runs)
+            assert starts == ["2024-06-30", "2024-07-31", "2024-08-31"], runs  # UTC
+            got = _marts(backfilled)
+        finally:
+            drop_database(backfilled)
+            drop_database(metadata)
+        for table, rows in fresh.items():
+            assert rows, f"the fresh runs left marts.{table} empty"
+            assert got[table] == rows, f"marts.{table}: the backfill differs from fresh runs"
+
+    # a month's rank change refers to the month before
     by_key = {(r[2], r[3]): r for r in before}
     moved = 0
     for (month_start, code), row in by_key.items():
-        if month_start == SEP.first_day:
-            aug_row = by_key[(AUG.first_day, code)]
-            assert row[7] == aug_row[6]  # previous_rank = August rank
-            assert row[8] == aug_row[6] - row[6]  # rank_change = previous - current
+        if month_start != JUL.first_day:
+            prior = by_key[(Month.of(month_start).shift(-1).first_day, code)]
+            assert row[7] == prior[6]  # previous_rank = last month's rank
+            assert row[8] == prior[6] - row[6]  # rank_change = previous - current
             moved += row[8] != 0
     assert moved > 0, "simulated latent trends should move some ranks"
 
