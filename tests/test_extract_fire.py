@@ -448,3 +448,31 @@ def test_dbt_stages_latest_versions_quarantines_the_rest_and_reconciles(
     for result in simulated:
         assert reconciled[result.source_file][0] == result.rows
         assert reconciled[result.source_file][4] == 0
+
+
+def test_the_daily_fire_dag_lands_a_new_drop_once_then_skips(
+    databases, tmp_path, monkeypatch
+) -> None:
+    """``pingan_extract_fire``'s task: a new file lands (an Asset event); a day with no
+    new file ends skipped, which records no Asset event and so starts no transform."""
+    import yaml
+    from airflow.exceptions import AirflowSkipException
+
+    from pingan_transforms.tasks import extract_source
+    from tests.helpers import PROJECT
+
+    config = yaml.safe_load((PROJECT / "config" / "sources.yml").read_text())
+    config["sources"]["fire"]["drop_dir"] = str(tmp_path / "drop")
+    sources_file = tmp_path / "sources.yml"
+    sources_file.write_text(yaml.safe_dump(config, allow_unicode=True))
+    monkeypatch.setenv("PINGAN_SOURCES_FILE", str(sources_file))
+    fires_xlsx(
+        tmp_path / "drop" / "2024-08" / "测试区火灾情况统计表_2024年08月.xlsx",
+        [(1, "F001", aug(3), "甲村", "110199001201", "电气", 0, 0, 100)],
+    )
+    day = (datetime(2024, 9, 1), datetime(2024, 9, 2))
+    landed = extract_source("fire", *day)
+    assert landed["files"] == ["2024-08/测试区火灾情况统计表_2024年08月.xlsx"]
+    with pytest.raises(AirflowSkipException, match="no new file in"):
+        extract_source("fire", *day)
+    assert fetch(databases[0], "select count(*) from raw.fire__fires") == [(1,)]
