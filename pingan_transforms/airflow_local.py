@@ -68,14 +68,24 @@ class LocalAirflow:
         raise DagRunFailed(f"{dag_id} was not parsed within {timeout:.0f}s; see {self.home}")
 
     def wait_for_runs(
-        self, dag_id: str, count: int, timeout: float = 3600, exclude: set[str] = frozenset()
+        self,
+        dag_id: str,
+        count: int,
+        timeout: float = 3600,
+        exclude: set[str] = frozenset(),
+        run_type: str | None = None,
     ) -> list[dict]:
-        """Until ``count`` runs of ``dag_id`` (other than ``exclude``) have finished;
-        raises if one did not succeed."""
+        """Until ``count`` runs of ``dag_id`` (of ``run_type``, by its run id prefix, other
+        than ``exclude``) have finished; raises if one did not succeed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive()
-            runs = [r for r in self.runs(dag_id) if r["run_id"] not in exclude]
+            runs = [
+                r
+                for r in self.runs(dag_id)
+                if r["run_id"] not in exclude
+                and (run_type is None or r["run_id"].startswith(f"{run_type}__"))
+            ]
             finished = [r for r in runs if r["state"] in ("success", "failed")]
             if len(finished) >= count:
                 failed = [r["run_id"] for r in finished if r["state"] != "success"]
@@ -210,7 +220,9 @@ def backfill(deployment: LocalAirflow, months: list[Month], tz: str) -> list[dic
                 "shows it) or cancel it with `airflow backfill cancel --id <id>`"
             ) from None
         raise
-    return deployment.wait_for_runs("pingan_monthly", len(months), exclude=before)
+    return deployment.wait_for_runs(
+        "pingan_monthly", len(months), exclude=before, run_type="backfill"
+    )
 
 
 CHROMIUM_FLAGS = (

@@ -4,8 +4,9 @@ The DAG files call :func:`dbt_task_group`; Cosmos renders the dbt graph from the
 manifest the project builds (:func:`build_manifest`, ``dbt parse``), so parsing a DAG
 never runs dbt, and dbt connects through the Airflow connection
 ``PINGAN_WAREHOUSE_CONN_ID`` (default ``pingan_warehouse``), mapped to a dbt profile
-by Cosmos. Cosmos is imported inside the functions: the DAG files import this module
-at parse time.
+by Cosmos. ``PINGAN_DBT_TASKS=single`` renders one ``dbt build`` task instead of a task
+per node (:func:`dbt_task_group`). Cosmos is imported inside the functions: the DAG
+files import this module at parse time.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def _project_files(settings: Settings) -> list[Path]:
     files: list[Path] = []
     for name in _PROJECT_INPUTS:
         path = root / name
-        files.extend(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else None
-        if path.is_file():
+        if path.is_dir():
+            files.extend(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
             files.append(path)
     return files
 
@@ -107,14 +109,44 @@ def _profile_mapping_class() -> type:
     return WarehouseProfileMapping
 
 
-def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> Any:
-    """A Cosmos ``DbtTaskGroup``: seeds, models and their tests, one task per node.
+def _configs(settings: Settings) -> tuple[Any, Any, Path]:
+    """Cosmos's project and profile configuration (the profile from the Airflow
+    connection); raises :class:`ConfigError` when the manifest has not been built."""
+    from cosmos import ProfileConfig, ProjectConfig
 
-    Each node runs ``dbt build --select <node>`` (seed or model, then its tests), so a
-    failing test stops exactly the models downstream of it, as a single ``dbt build``
-    would. Raises :class:`ConfigError` when the manifest has not been built.
+    manifest = manifest_path(settings)
+    if not manifest.exists():
+        raise ConfigError(
+            f"{manifest} is missing: the DAGs render dbt from it. Build it with "
+            "`pingan manifest` (make demo, make test and make airflow do it first)"
+        )
+    profile_args: dict[str, Any] = {"schema": "public", "threads": 2}
+    if settings.dbt_role:
+        profile_args["role"] = settings.dbt_role
+    mapping_class = _profile_mapping_class()
+    mapping = mapping_class(conn_id=settings.warehouse_conn_id, profile_args=profile_args)
+    project = ProjectConfig(
+        dbt_project_path=settings.dbt_project_dir,
+        manifest_path=manifest,
+        project_name="pingan",
+        install_dbt_deps=False,
+    )
+    profile = ProfileConfig(profile_name="pingan", target_name="warehouse", profile_mapping=mapping)
+    return project, profile, manifest
+
+
+def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> Any:
+    """dbt as the task group ``dbt``, as ``PINGAN_DBT_TASKS`` says.
+
+    ``per_node`` (the default): a Cosmos ``DbtTaskGroup``, one task per seed and model
+    running ``dbt build --select <node>`` (the node, then its own tests), so a failing
+    test stops exactly the models downstream of it, as one ``dbt build`` would.
+    ``single``: one Cosmos ``dbt build`` task in the group (same profile, same vars):
+    the same result, without the per-task overhead (README, "What Cosmos costs").
     """
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    if settings.dbt_tasks == "single":
+        return _single_build_group(settings, group_id)
+    from cosmos import DbtTaskGroup, ExecutionConfig, RenderConfig
     from cosmos.constants import (
         ExecutionMode,
         InvocationMode,
@@ -123,28 +155,11 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         TestIndirectSelection,
     )
 
-    manifest = manifest_path(settings)
-    if not manifest.exists():
-        raise ConfigError(
-            f"{manifest} is missing: the DAGs render dbt from it. Build it with "
-            "`pingan dbt manifest` (make demo, make test and make airflow do it first)"
-        )
-    profile_args: dict[str, Any] = {"schema": "public", "threads": 2}
-    if settings.dbt_role:
-        profile_args["role"] = settings.dbt_role
-    mapping_class = _profile_mapping_class()
-    mapping = mapping_class(conn_id=settings.warehouse_conn_id, profile_args=profile_args)
+    project, profile, _ = _configs(settings)
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(
-            dbt_project_path=settings.dbt_project_dir,
-            manifest_path=manifest,
-            project_name="pingan",
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="pingan", target_name="warehouse", profile_mapping=mapping
-        ),
+        project_config=project,
+        profile_config=profile,
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
@@ -164,3 +179,21 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
+
+
+def _single_build_group(settings: Settings, group_id: str) -> Any:
+    from airflow.sdk import TaskGroup
+    from cosmos.constants import InvocationMode
+    from cosmos.operators.local import DbtBuildLocalOperator
+
+    project, profile, _ = _configs(settings)
+    with TaskGroup(group_id=group_id) as group:
+        DbtBuildLocalOperator(
+            task_id="build",
+            project_dir=str(project.dbt_project_path),
+            profile_config=profile,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            vars=dbt_vars(settings),
+            install_deps=False,
+        )
+    return group

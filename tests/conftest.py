@@ -23,6 +23,9 @@ os.environ["PINGAN_OUTPUT_DIR"] = str(_STATE / "output")
 os.environ["PINGAN_PII_KEY"] = "test-only-key-" + uuid.uuid4().hex
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PINGAN_REGIONS_FILE", None)
+# dbt as one Cosmos `dbt build` task under dag.test() (a task per node costs about 4x
+# there); the DagBag tests and the backfill through a real scheduler use per_node
+os.environ["PINGAN_DBT_TASKS"] = "single"
 
 from pingan_transforms.dbt_airflow import build_manifest  # noqa: E402
 from pingan_transforms.orchestrate import apply_airflow_env  # noqa: E402

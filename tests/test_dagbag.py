@@ -10,6 +10,13 @@ import pytest
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
+@pytest.fixture(autouse=True)
+def _per_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The DAGs as deployed: dbt rendered as a task per node (the suite runs dbt as one
+    task under dag.test(); tests/conftest.py)."""
+    monkeypatch.setenv("PINGAN_DBT_TASKS", "per_node")
+
+
 def _bag():
     from airflow.dag_processing.dagbag import DagBag
 
@@ -61,7 +68,7 @@ def test_every_dag_file_imports_without_errors() -> None:
         assert [a.uri for a in task.outlets] == [f"pingan://warehouse/raw/{source}"]
 
 
-def test_every_dbt_node_is_a_task() -> None:
+def test_every_dbt_node_is_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each seed and model of the manifest is a task (with its tests), each test of
     several models a task after all of them, in the publish and the transform DAG."""
     import json
@@ -86,6 +93,11 @@ def test_every_dbt_node_is_a_task() -> None:
         assert len(dbt) >= len(built) + len(multi) // 2, (len(dbt), len(built), len(multi))
     transform = bag.dags["pingan_transform"]
     assert transform.get_task("summarise_marts").outlets
+    # PINGAN_DBT_TASKS=single: one `dbt build` task in the same place
+    monkeypatch.setenv("PINGAN_DBT_TASKS", "single")
+    single = _bag().dags["pingan_monthly"]
+    assert _dbt_tasks(single) == {"dbt.build"}
+    assert single.get_task("quality_gate").upstream_task_ids == {"dbt.build"}
     # rebuilt when the three daily sources have landed, or any drop / the region master
     uris = str(transform.timetable.asset_condition)
     for source in ("police", "governance", "traffic", "fire", "survey", "regions"):

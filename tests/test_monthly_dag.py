@@ -194,6 +194,11 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         metadata = warehouse.with_database("airflow_" + warehouse.dbname)
         monkeypatch.setenv("PINGAN_WAREHOUSE_DB", backfilled.dbname)
         monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output_backfill"))
+        # as deployed: every dbt seed, model and cross-model test its own task (the fresh
+        # runs above used one `dbt build` task: the marts must not depend on which)
+        monkeypatch.setenv("PINGAN_DBT_TASKS", "per_node")
+        # unpausing the DAG must not also start a run for last month (no data there)
+        monkeypatch.setenv("PINGAN_SCHEDULE_UNTIL", SEP.first_day.isoformat())
         settings = get_settings()
         prepare_warehouse(backfilled, settings)
         try:
@@ -201,10 +206,16 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
                 settings, port=_free_port(), metadata_db=metadata.dbname, fresh=True
             ) as deployment:
                 runs = backfill(deployment, MONTHS, settings.timezone)
-            assert [r["run_type"] for r in runs] == ["backfill"] * 3, runs
-            # one run per month, its data interval the calendar month (Beijing time)
-            starts = sorted(r["data_interval_start"][:10] for r in runs)
-            assert starts == ["2024-06-30", "2024-07-31", "2024-08-31"], runs  # UTC
+                logs = deployment.home / "logs" / "dag_id=pingan_monthly"
+                node_tasks = {p.name for p in logs.glob("run_id=*/task_id=dbt.*")}
+                everything = deployment.runs("pingan_monthly")
+            assert len(node_tasks) >= 80, sorted(node_tasks)  # ran as a task per node
+            # exactly the three backfill runs: nothing scheduled beside them
+            assert sorted(r["run_id"][:10] for r in everything) == ["backfill__"] * 3, everything
+            # one run per month: its logical date (the data interval's start) is the first
+            # of the month in Beijing time, 16:00 UTC the day before
+            starts = sorted(r["logical_date"][:16] for r in runs)
+            assert starts == ["2024-06-30T16:00", "2024-07-31T16:00", "2024-08-31T16:00"], runs
             got = _marts(backfilled)
         finally:
             drop_database(backfilled)
