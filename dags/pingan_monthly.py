@@ -1,9 +1,13 @@
-"""Monthly 平安指数 run: regions → source extracts and schemes → dbt build → ranking files
-→ bulletin mailed (a revision when published data changed).
+"""Monthly 平安指数 publication: regions → source extracts and schemes → dbt (a Cosmos
+task group) → quality gate → ranking files → bulletin mailed (a revision when published
+data changed).
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of
-``pingan_transforms.tasks`` and is idempotent for its interval.
+``pingan_transforms.tasks`` and is idempotent for its interval. The extracts here cut
+every source at the month's end (so a re-run or a backfill recomputes the month from
+the same cut-off) and land no Asset: the daily extract DAGs' Assets schedule
+``pingan_transform``, which must not start beside a monthly run.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 from pingan_transforms.alerts import deadline_alert, failure_notifier
 from pingan_transforms.assets import MARTS, PUBLICATIONS, SCHEMES
 
-# dbt as a Cosmos task group: one task per seed, model and test (from the manifest).
+# dbt as a Cosmos task group: a task per seed, model and cross-model test, rendered from
+# the manifest (or one `dbt build` task: PINGAN_DBT_TASKS=single).
 from pingan_transforms.dbt_airflow import dbt_task_group
 
 # Typed settings (pydantic): cheap at parse time, and a bad value stops the

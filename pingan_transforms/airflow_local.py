@@ -166,7 +166,6 @@ def local_airflow(
     Components log to ``<state>/airflow-local/<component>.log``, tasks under ``logs/``.
     """
     prepare_local_run(settings)
-    os.environ.pop("PINGAN_PUBLISH_DEADLINE_ALERT", None)  # a real scheduler runs deadlines
     if fresh:
         from pingan_transforms.warehouse.connection import drop_database
 

@@ -93,9 +93,17 @@ def prepare_local_run(settings: Settings) -> None:
 def run_month(settings: Settings, month: Month) -> dict[str, str]:
     """Run ``pingan_monthly`` for one month's data interval; returns task states."""
     prepare_local_run(settings)
-    # Airflow 3.3's dag.test() fails on a DAG with a deadline (alerts.deadline_alert)
+    # Airflow 3.3's dag.test() fails on a DAG with a deadline (alerts.deadline_alert):
+    # parse the DAG without it, then leave the setting as it was
+    saved = os.environ.get("PINGAN_PUBLISH_DEADLINE_ALERT")
     os.environ["PINGAN_PUBLISH_DEADLINE_ALERT"] = "false"
-    dag = load_dag(settings)
+    try:
+        dag = load_dag(settings)
+    finally:
+        if saved is None:
+            os.environ.pop("PINGAN_PUBLISH_DEADLINE_ALERT", None)
+        else:
+            os.environ["PINGAN_PUBLISH_DEADLINE_ALERT"] = saved
     run = dag.test(logical_date=month.end(settings.timezone))
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     if str(run.state) != "success":
