@@ -63,30 +63,18 @@ def load_dag(settings: Settings, dag_file: str = "pingan_monthly.py", attr: str 
     return getattr(module, attr or f"{path.stem}_dag")
 
 
-def warehouse_connection_uri(settings: Settings) -> str:
-    """The Airflow connection URI of the warehouse the settings resolve to (for dbt under
-    Cosmos, ``PINGAN_WAREHOUSE_CONN_ID``)."""
-    from urllib.parse import quote
-
-    from pingan_transforms.warehouse import resolve_target
-
-    target = resolve_target(settings)
-    auth = quote(target.user, safe="")
-    if target.password:
-        auth += ":" + quote(target.password, safe="")
-    return f"postgres://{auth}@{target.host}:{target.port}/{quote(target.dbname, safe='')}"
-
-
 def prepare_local_run(settings: Settings) -> None:
     """What a local run needs before the DAG file is parsed: Airflow's environment, the
     warehouse as the dbt connection (the one these settings resolve to, so that
     ``pingan run`` and the tests never build into another database), and a current dbt
     manifest for Cosmos to render."""
     from pingan_transforms.dbt_airflow import build_manifest
+    from pingan_transforms.warehouse import resolve_target
 
     apply_airflow_env(settings)
+    # Airflow reads a postgresql:// URI as a postgres connection
     conn_env = f"AIRFLOW_CONN_{settings.warehouse_conn_id.upper()}"
-    os.environ[conn_env] = warehouse_connection_uri(settings)
+    os.environ[conn_env] = resolve_target(settings).url
     build_manifest(settings)
 
 

@@ -165,12 +165,12 @@ def extract_source(
     unchanged region master, ends skipped, so its Asset records no event.
     """
     settings = get_settings()
-    prepare_warehouse(resolve_target(settings), settings)
-    if source == "regions":
+    if source == "regions":  # prepares the warehouse itself
         result = load_regions()
         if result["unchanged"]:
             _skip(f"region master {settings.region_master_path} is unchanged")
         return result
+    prepare_warehouse(resolve_target(settings), settings)
     if source == "police":
         return extract_police(data_interval_end)
     if source == "governance":
