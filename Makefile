@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test airflow bench-load lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo test airflow bench-load bench-province lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
@@ -18,6 +18,8 @@ help:
 	@echo "               and simulated sources (api-server, scheduler, dag-processor, triggerer)"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
+	@echo "make bench-province [COUNTIES=5] [HISTORY=24] [MONTH=2024-08] [PROVINCE=330000]"
+	@echo "               - a province's month through the monthly DAG vs COPY + GROUP BY"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +44,14 @@ airflow: $(STAMP)
 N ?= 5000000
 bench-load: $(STAMP)
 	$(PY) benchmarks/bench_load.py --rows $(N)
+
+# a whole province (default 浙江省) through pingan_monthly in .pingan-bench/: per-phase
+# seconds, rows, peak memory, the ratio to COPY + GROUP BY of the same rows; HISTORY=24
+# also measures a month after 24 months of history against the first (figures: output/bench/)
+PROVINCE ?= 330000
+bench-province: $(STAMP)
+	$(PY) benchmarks/bench_province.py --province $(PROVINCE) $(if $(MONTH),--month $(MONTH)) \
+		$(if $(COUNTIES),--counties $(COUNTIES)) $(if $(HISTORY),--history $(HISTORY))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
