@@ -43,13 +43,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import sys
 import threading
 import time
 import traceback
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +188,8 @@ class MonthResult:
     failed_task: str | None = None
     not_run: list[str] = field(default_factory=list)
     error: str | None = None
+    failure: str | None = None  # the failed task's exception message, from the log
+    log: str | None = None  # the run's own output (dbt, Airflow, GX): kept out of the table
     rows: dict[str, int] = field(default_factory=dict)
     peak_pss_mib: dict[str, float] = field(default_factory=dict)
     database_mib: float | None = None
@@ -215,7 +219,8 @@ def _read_task_instances(run, result: MonthResult) -> None:
     for ti in tis:
         state = str(ti.state.value if hasattr(ti.state, "value") else ti.state)
         seconds = None
-        if ti.start_date and ti.end_date:
+        # a task marked upstream_failed or skipped gets start = end: it did not run
+        if ti.start_date and ti.end_date and state in ("success", "failed"):
             seconds = (ti.end_date - ti.start_date).total_seconds()
         result.tasks[ti.task_id] = {
             "state": state,
@@ -331,6 +336,50 @@ def copy_group_by(target, tables: list[str], batch_ids: list[str]) -> Baseline:
 # --------------------------------------------------------------------------- runs
 
 
+@contextmanager
+def output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors too: dbt, Airflow and the
+    task logs write there) to ``path`` while a DAG run lasts, so that the benchmark's
+    own lines stay readable; the log is kept beside the figures."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "a", encoding="utf-8") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def failure_message(log: Path, limit: int = 12) -> str:
+    """The last failed task's exception as the log shows it: the lines after its
+    traceback (the exception and its message), not the frames."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    starts = [i for i, line in enumerate(lines) if "Task failed with exception" in line]
+    if not starts:
+        starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    if not starts:
+        return ""
+    out = []
+    for line in lines[starts[-1] + 1 :]:
+        if line.startswith(("Traceback", " ", "\t")) or not line.strip():
+            continue
+        if out and re.match(r"^\d{4}-\d\d-\d\dT", line):  # the next log record
+            break
+        out.append(line)
+        if len(out) >= limit:
+            break
+    return "\n".join(out)
+
+
 def measure_month(settings, target, month, role: str, postmaster: int | None) -> MonthResult:
     """One month through ``pingan_monthly`` by dag.test(), then the baseline of its rows."""
     from pingan_transforms.orchestrate import dag_test_month
@@ -339,16 +388,17 @@ def measure_month(settings, target, month, role: str, postmaster: int | None) ->
     since = datetime.now().astimezone()
     sampler = MemorySampler(postmaster)
     load_start = os.getloadavg()[0]
+    log = settings.state_dir / "logs" / f"{month}_{role.replace(' ', '_')}.log"
+    result.log = str(log)
     sampler.start()
     start = time.perf_counter()
-    try:
-        run = dag_test_month(settings, month)
-    except Exception as exc:  # noqa: BLE001 - report, do not crash: the figures so far stand
-        result.error = f"{type(exc).__name__}: {exc}".strip()[:2000]
-        log = settings.state_dir / "bench_errors.log"
-        with open(log, "a", encoding="utf-8") as handle:
-            handle.write(f"--- {datetime.now().isoformat()} {month}\n{traceback.format_exc()}\n")
-        run = None
+    with output_to(log):
+        try:
+            run = dag_test_month(settings, month)
+        except Exception as exc:  # noqa: BLE001 - report, do not crash: the figures stand
+            result.error = f"{type(exc).__name__}: {exc}".strip()[:2000]
+            traceback.print_exc()
+            run = None
     result.wall_s = time.perf_counter() - start
     sampler.stop()
     result.loadavg = (round(load_start, 2), round(os.getloadavg()[0], 2))
@@ -356,6 +406,8 @@ def measure_month(settings, target, month, role: str, postmaster: int | None) ->
         _read_task_instances(run, result)
     else:
         result.state = "error"
+    if result.failed_task or result.error:
+        result.failure = failure_message(log)
     result.peak_pss_mib = {
         "pipeline process tree": round(sampler.peak_self / MIB, 1),
         "postgres server": round(sampler.peak_server / MIB, 1),
@@ -495,6 +547,10 @@ def format_report(report: dict) -> str:
                 + (f" ({m['error']})" if m["error"] else "")
                 + (f"; not run: {', '.join(m['not_run'])}" if m["not_run"] else "")
             )
+            if m["failure"]:
+                lines.extend("    " + line for line in m["failure"].splitlines())
+        if m["log"]:
+            lines.append(f"{m['month']} log of the run: {m['log']}")
         rows = ", ".join(f"{t} {n:,}" for t, n in m["rows"].items())
         lines.append(f"{m['month']} raw rows by table: {rows or 'none'}")
         if m["baseline"]:
@@ -694,11 +750,12 @@ def main(argv: list[str] | None = None) -> int:
                 t1 = time.perf_counter()
                 from pingan_transforms.orchestrate import dag_test_month
 
-                try:
-                    run = dag_test_month(settings, month)
-                    state = str(run.state)
-                except Exception as exc:  # noqa: BLE001
-                    state = f"error {type(exc).__name__}: {exc}"[:300]
+                with output_to(settings.state_dir / "logs" / f"{month}_history.log"):
+                    try:
+                        run = dag_test_month(settings, month)
+                        state = str(run.state.value if hasattr(run.state, "value") else run.state)
+                    except Exception as exc:  # noqa: BLE001
+                        state = f"error {type(exc).__name__}: {exc}"[:300]
                 history_runs.append(
                     {"month": str(month), "how": "dag", "state": state,
                      "seconds": round(time.perf_counter() - t1, 1)}
@@ -706,11 +763,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    DAG {state} in {history_runs[-1]['seconds']} s", flush=True)
             else:
                 t1 = time.perf_counter()
-                try:
-                    steps = extract_month(month, settings)
-                    state = "success"
-                except Exception as exc:  # noqa: BLE001
-                    steps, state = {}, f"error {type(exc).__name__}: {exc}"[:300]
+                with output_to(settings.state_dir / "logs" / f"{month}_history.log"):
+                    try:
+                        steps = extract_month(month, settings)
+                        state = "success"
+                    except Exception as exc:  # noqa: BLE001
+                        steps, state = {}, f"error {type(exc).__name__}: {exc}"[:300]
                 history_runs.append(
                     {"month": str(month), "how": "extract", "state": state, "steps": steps,
                      "seconds": round(time.perf_counter() - t1, 1)}
