@@ -4,12 +4,18 @@ A suite is built for one month (:class:`QualityScope`): windows, seed code lists
 month filters are written into its expectations as literals, so a suite is plain
 data that Data Docs can render and the results JSON can be read without this code.
 
-Checks that GX has a native expectation for (columns present, not null, in a set,
-matching a regular expression, unique) use it; checks that need SQL (a window on a
-text timestamp, a duplicate rate, a join to the scheme tables) are
-``UnexpectedRowsExpectation`` queries whose rows are the failing rows. Those queries
-return rows only when the check fails, so a tolerated share of defects (quarantined
-downstream by dbt) returns nothing.
+A raw table is validated once per month run, all of the month's source batches in one
+GX batch; but its rows are *judged per delivery* (per source batch: one county's file,
+one extract). A row check names a defect (a missing key, an unknown code, a date that is
+not of the month) and a :class:`Tolerance`: a delivery fails the check when its
+defective rows are more than a share of its rows *and* more than a count, so that one
+mistyped cell in a 7-row county file (14 %) is tolerated while a file where every row
+lost its region code is not. GX's ``mostly`` is a share of the whole validation and
+cannot say either, so row checks are ``UnexpectedRowsExpectation`` queries that return
+the failing rows (with their delivery, file row and region code); a tolerated share of
+defects (quarantined downstream by dbt) returns nothing. Checks of the table as a whole
+(its columns, whether it has rows) and the marts' checks, which tolerate nothing, use
+GX's native expectations.
 """
 
 from __future__ import annotations
@@ -45,8 +51,13 @@ DATE_PREFIX = f"^{_Y}[-/]{_M}[-/]{_D}"
 DATETIME = f"{DATE_PREFIX}{_TIME}$"
 DATE = f"{DATE_PREFIX}$"
 DATETIME_WITH_OFFSET = f"{DATE_PREFIX}{_TIME}(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)?$"
-MONTH = f"^{_Y}-{_M}$"
-QUARTER = f"^{_Y} ?[Qq]([1-4])$"
+# A month as the API writes it (2024-11) or as clerks type it (2024/11, 2024年11月); the
+# staging cast (month_or_null) reads the same three.
+MONTH = f"^{_Y}(?:-|/|年){_M}月?$"
+# 2024Q2 as exported, 2024年第2季度 / 2024年第二季度 as typed (the survey's staging reads all).
+# (No "(?:" before a word character: SQLAlchemy, which GX runs queries through, would read
+# ":季度" as a bind parameter.)
+QUARTER = f"^{_Y}(?: ?[Qq](?=[1-4]$)|年第(?=[1-4一二三四]季度$))([1-4一二三四])(季度)?$"
 REGION_CODE = "^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"  # county 6, township 9, village 12 digits
 TOWNSHIP_CODE = "^[0-9]{9}$"
 COUNT = "^[0-9]{1,9}$"
@@ -54,10 +65,53 @@ AMOUNT = "^[0-9]{1,11}([.][0-9]+)?$"
 DECIMAL = "^-?[0-9]{1,4}([.][0-9]+)?$"
 HMAC_SHA256 = "^[0-9a-f]{64}$"
 
-#: Files with one row per town (22 in Tongzhou), typed by hand: a defect or two is 5-10%
-#: of such a file, normal for an office export and quarantined by dbt; more is not.
-PER_TOWN_DEFECTS = 0.1
-PER_TOWN_MOSTLY = 0.9
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How many defective rows one delivery (a source batch) may hold before a check fails.
+
+    A delivery fails when its defective rows are more than ``share`` of its rows **and**
+    more than ``rows``: a share alone fails a 7-row county file on one mistyped cell,
+    a count alone never fails a 200,000-row extract. Defects within the tolerance are
+    what dbt's quarantine is for (they are counted and reported there, with reasons).
+    """
+
+    share: float
+    rows: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.share < 1 or self.rows < 0:
+            raise ValueError(f"a tolerance is a share in [0, 1) and a count >= 0: {self}")
+
+    @property
+    def strict(self) -> bool:
+        return self.share == 0 and self.rows == 0
+
+    def describe(self) -> str:
+        if self.strict:
+            return "none in any delivery"
+        if self.rows == 0:
+            return f"at most {_pct(self.share)} of a delivery's rows"
+        if self.share == 0:
+            return f"at most {self.rows} rows of a delivery"
+        return f"at most {_pct(self.share)} of a delivery's rows, or {self.rows} rows"
+
+    def exceeded_sql(self, defective: str, total: str) -> str:
+        """A predicate on a delivery's defective and total row counts: the check fails."""
+        return f"{defective} > {self.rows} and {defective} > {self.share} * {total}"
+
+
+#: No defect tolerated (keys, personal-data hashes, the region master).
+STRICT = Tolerance(0.0)
+#: The standard allowance for a field a person or a vendor fills in: 1 % of a delivery,
+#: or two rows (a clerk's slip or two in a short county file).
+SLIP = Tolerance(0.01, rows=2)
+#: Formats (dates, counts, codes typed by hand): 2 % or two rows.
+TYPED = Tolerance(0.02, rows=2)
+#: Files with one row per town (22 in Tongzhou, 7 in a small county of a province),
+#: typed by hand: one or two defects are 5-30 % of such a file, normal for an office
+#: export and quarantined by dbt; more than 10 % and more than two rows is not.
+PER_TOWN = Tolerance(0.1, rows=2)
 
 _EVENT_PATTERNS = {"datetime": DATE_PREFIX, "date": DATE_PREFIX, "month": MONTH, "quarter": QUARTER}
 
@@ -103,17 +157,18 @@ class EventTime:
 
     The window is the month being published, widened by ``lookback_months`` whole
     months before it (late corrections, records updated after the month they happened
-    in) and ``lead_days`` after it (clock and time-zone slop at the cut-off). Rows whose
-    value is a date outside the window, or not a calendar date (2024-02-30), may be at
-    most ``max_outside_share`` of the batch; values in no date format at all are the
-    format check's business.
+    in) and ``lead_days`` after it (clock and time-zone slop at the cut-off). Rows dated
+    outside the window are tolerated per delivery as ``outside`` says. A value that is
+    no calendar date (2024-02-30) is not dated anywhere: staging quarantines it as
+    unparseable, with that reason, and it is neither inside nor outside the window;
+    values in no date format at all are the format check's business.
     """
 
     column: str
     kind: Literal["datetime", "date", "month", "quarter"]
     lookback_months: int = 2
     lead_days: int = 1
-    max_outside_share: float = 0.01
+    outside: Tolerance = SLIP
 
     def window(self, scope: QualityScope) -> tuple[date, date]:
         first = scope.month.shift(-self.lookback_months).first_day
@@ -122,7 +177,10 @@ class EventTime:
     def parts_sql(self, table_alias: str) -> str:
         """``regexp_match`` giving year, month and (for dates) day of the value, or null."""
         pattern = _EVENT_PATTERNS[self.kind]
-        return f"(regexp_match({table_alias}.{self.column}, '{pattern}'))"
+        value = f"{table_alias}.{self.column}"
+        if self.kind == "quarter":  # 第二季度: the numeral as a digit
+            value = f"translate({value}, '一二三四', '1234')"
+        return f"(regexp_match({value}, '{pattern}'))"
 
     def day_sql(self, parts: str) -> str:
         """The first day the value denotes as an integer yyyymmdd, from :meth:`parts_sql`."""
@@ -180,7 +238,10 @@ class RawTable:
     key: tuple[str, ...]
     selection: Literal["extract", "file", "latest"]
     event: EventTime | None = None
-    max_duplicate_share: float = 0.01
+    #: repeated natural keys within one delivery (staging keeps one copy)
+    duplicates: Tolerance = SLIP
+    #: the column holding the row's region code: failures name the units they touch
+    region_column: str | None = None
 
     @property
     def source_entity(self) -> tuple[str, str]:
@@ -196,11 +257,15 @@ class RawTable:
             where = f"{alias}._source_file || ' row ' || {alias}._source_row"
         return f"{key} || ' @ ' || {where}"
 
-    def asset_query(self, batch_id: str) -> str:
-        """One source batch of the table, each row named by :data:`ROW_REF`."""
+    def asset_query(self, batch_ids: Sequence[str]) -> str:
+        """The month's source batches of the table (one GX batch), each row named by
+        :data:`ROW_REF`; ``_batch_id`` says which delivery a row came in."""
+        if not batch_ids:
+            raise ValueError(f"{self.table}: an asset needs at least one batch")
+        listed = ", ".join(sql_literal(b) for b in batch_ids)
         return (
             f"select t.*, {self.row_ref_sql('t')} as {ROW_REF} from {self.table} as t"
-            f" where t._batch_id = {sql_literal(batch_id)}"
+            f" where t._batch_id in ({listed})"
         )
 
 
@@ -264,36 +329,20 @@ def not_empty() -> gxe.Expectation:
     )
 
 
-def required(column: str, mostly: float = 1.0) -> gxe.Expectation:
-    tolerance = "" if mostly >= 1 else f" (at most {_pct(1 - mostly)} missing)"
+def required(column: str) -> gxe.Expectation:
+    """A mart column that is never null (marts tolerate nothing)."""
     return gxe.ExpectColumnValuesToNotBeNull(
-        column=column,
-        mostly=mostly,
-        description=f"{column} is present{tolerance}",
-        meta=meta(f"required {column}"),
+        column=column, description=f"{column} is present", meta=meta(f"required {column}")
     )
 
 
-def allowed(
-    column: str, values: Sequence[str], source: str, mostly: float = 0.99
-) -> gxe.Expectation:
+def allowed(column: str, values: Sequence[str], source: str) -> gxe.Expectation:
+    """A mart column whose every value is one of ``values``."""
     return gxe.ExpectColumnValuesToBeInSet(
         column=column,
         value_set=list(values),
-        mostly=mostly,
-        description=f"{column} is a code of {source} (at most {_pct(1 - mostly)} unknown)",
+        description=f"{column} is a code of {source}",
         meta=meta(f"allowed codes {column}", code_list=source),
-    )
-
-
-def matches(column: str, regex: str, what: str, mostly: float = 0.98) -> gxe.Expectation:
-    tolerance = "" if mostly >= 1 else f" (at most {_pct(1 - mostly)} not)"
-    return gxe.ExpectColumnValuesToMatchRegex(
-        column=column,
-        regex=regex,
-        mostly=mostly,
-        description=f"{column} is {what}{tolerance}",
-        meta=meta(f"format {column}"),
     )
 
 
@@ -315,32 +364,21 @@ def unique(columns: Sequence[str]) -> gxe.Expectation:
     )
 
 
-def rows_where(
-    check: str, description: str, sql: str, max_share: float | None = None
-) -> gxe.Expectation:
+def rows_where(check: str, description: str, sql: str, **extra: object) -> gxe.Expectation:
     """A SQL check: ``sql`` selects the failing rows of the batch, which it reads as
-    ``__BATCH__``; passes when it returns none. With ``max_share``, failing rows up to
-    that share of the batch's rows are tolerated (and then not returned).
+    ``__BATCH__``; passes when it returns none.
 
     The batch is the asset's query: GX substitutes it for ``{batch}``, as a derived table
     named ``subselect`` unless the query has a JOIN, in which case it is bare and must
     be aliased (PostgreSQL before 16 wants an alias). Literal braces are doubled here,
-    since GX fills ``{batch}`` with ``str.format``.
+    since GX fills ``{batch}`` with ``str.format``. ``extra`` goes into the meta.
     """
-    if max_share is not None:
-        sql = f"""
-            with failing as ({sql.strip()})
-            select * from failing
-            where (select count(*) from failing)
-                  > {max_share} * (select count(*) from __BATCH__)
-        """
-        description += f" (at most {_pct(max_share)} of the rows not)"
     escaped = sql.strip().replace("{", "{{").replace("}", "}}")
     batch = "{batch} as batch_src" if query_has_join(sql) else "{batch}"
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=escaped.replace("__BATCH__", batch),
         description=description,
-        meta=meta(check),
+        meta=meta(check, **extra),
     )
 
 
@@ -360,88 +398,178 @@ def query_has_join(sql: str) -> bool:
         return bool(_JOIN.search(_QUOTED_OR_COMMENT.sub(" ", sql)))
 
 
+# --- row checks of raw tables, judged per delivery ------------------------------------------
+
+#: Columns every failing row of a raw check carries, for the report: the delivery, the
+#: row (natural key @ file row or source ref) and the region code it names (or null).
+DEFECT_COLUMNS = ("_batch_id", ROW_REF, "region_code")
+
+
+def defects(
+    table: RawTable,
+    check: str,
+    description: str,
+    predicate: str,
+    tolerance: Tolerance,
+    shown: Sequence[str] = (),
+    prepare: str = "",
+) -> gxe.Expectation:
+    """A row check of a raw table: rows where ``predicate`` holds are defective, and a
+    delivery (``_batch_id``) fails when they exceed ``tolerance`` within it.
+
+    The failing rows (every defective row of a failing delivery) come back with
+    :data:`DEFECT_COLUMNS`, the delivery's counts and the ``shown`` columns. ``predicate``
+    reads the row as ``batch_rows`` (or as ``prepared`` when ``prepare`` is a CTE body
+    over ``batch_rows`` adding columns, e.g. a parsed date); a null predicate is no defect.
+    """
+    region = f"batch_rows.{table.region_column}" if table.region_column else "null"
+    extra = "".join(f", batch_rows.{c}" for c in dict.fromkeys(shown) if c != table.region_column)
+    prepared = f"prepared as ({prepare.strip()}),\n" if prepare else ""
+    rows = "prepared" if prepare else "batch_rows"
+    sql = f"""
+        with batch_rows as (select * from __BATCH__),
+        {prepared}judged as (
+            select batch_rows.*, case when {predicate} then 1 else 0 end as is_defect
+            from {rows} as batch_rows
+        ),
+        deliveries as (
+            select _batch_id, count(*) as delivery_rows, sum(is_defect) as defective_rows
+            from judged
+            group by _batch_id
+        ),
+        failing as (
+            select deliveries.*
+            from deliveries
+            where {tolerance.exceeded_sql("defective_rows", "delivery_rows")}
+        )
+        select batch_rows._batch_id, batch_rows.{ROW_REF}, {region} as region_code{extra},
+               failing.defective_rows, failing.delivery_rows
+        from judged as batch_rows
+        inner join failing on failing._batch_id = batch_rows._batch_id
+        where batch_rows.is_defect = 1
+        order by batch_rows._batch_id, batch_rows.{ROW_REF}
+    """
+    return rows_where(
+        check,
+        f"{description}; tolerated: {tolerance.describe()}",
+        sql,
+        tolerance={"share": tolerance.share, "rows": tolerance.rows},
+    )
+
+
+def present(table: RawTable, column: str, tolerance: Tolerance = STRICT) -> gxe.Expectation:
+    return defects(
+        table, f"required {column}", f"{column} is present", f"batch_rows.{column} is null",
+        tolerance, shown=[column],
+    )  # fmt: skip
+
+
+def coded(
+    table: RawTable,
+    column: str,
+    values: Sequence[str],
+    source: str,
+    tolerance: Tolerance = SLIP,
+) -> gxe.Expectation:
+    """Values of ``column`` are codes of ``source`` (nulls are the ``present`` check's)."""
+    listed = ", ".join(sql_literal(v) for v in values)
+    return defects(
+        table,
+        f"allowed codes {column}",
+        f"{column} is a code of {source}",
+        f"batch_rows.{column} is not null and batch_rows.{column} not in ({listed})",
+        tolerance,
+        shown=[column],
+    )
+
+
+def formatted(
+    table: RawTable, column: str, regex: str, what: str, tolerance: Tolerance = TYPED
+) -> gxe.Expectation:
+    """Values of ``column`` match ``regex`` (PostgreSQL); nulls are the ``present`` check's."""
+    return defects(
+        table,
+        f"format {column}",
+        f"{column} is {what}",
+        f"batch_rows.{column} is not null and batch_rows.{column} !~ {sql_literal(regex)}",
+        tolerance,
+        shown=[column],
+    )
+
+
 def event_in_window(table: RawTable, scope: QualityScope) -> gxe.Expectation:
-    """Rows dated outside the month's window, when they are more than the tolerated share.
+    """Rows dated outside the month's window, beyond the tolerance of their delivery.
 
     A first load of a watermarked source (its batch has no ``watermark_from``: it read
     everything up to the cut-off) holds the source's history, so only the window's end
-    applies to it.
+    applies to it. A value that is no calendar date (2024-02-30) is not outside: staging
+    quarantines it as unparseable.
     """
     event = table.event
     assert event is not None
     start, end = event.window(scope)
-    shown = ", ".join(dict.fromkeys(["_batch_id", ROW_REF, *table.key, event.column]))
     if table.selection == "extract":
-        first_load = """
-            select coalesce(bool_and(b.watermark_from is null), false)
-            from raw._batches as b where b.batch_id in (select _batch_id from batch_rows)"""
+        first_load = (
+            "batch_rows._batch_id in (select b.batch_id from raw._batches as b"
+            " where b.watermark_from is null)"
+        )
         history = " (a first load, with no watermark before it, may hold any earlier date)"
     else:
-        first_load, history = "select false", ""
-    day = event.day_sql("parts")
-    sql = f"""
-        with batch_rows as (select * from __BATCH__),
-        dated as (select batch_rows.*, {event.parts_sql("batch_rows")} as parts from batch_rows),
-        outside as (
-            select {shown}
-            from dated
-            where parts is not null
-              and ({day} > {_day_key(end)}
-                   or ({day} < {_day_key(start)} and not ({first_load}))
-                   or not ({event.calendar_ok_sql("parts")}))
-        )
-        select * from outside
-        where (select count(*) from outside)
-              > {event.max_outside_share} * (select count(*) from batch_rows)
+        first_load, history = "false", ""
+    day = event.day_sql("batch_rows.parts")
+    prepare = f"""
+        select batch_rows.*, {event.parts_sql("batch_rows")} as parts,
+               {first_load} as first_load
+        from batch_rows
     """
-    return rows_where(
+    predicate = (
+        f"batch_rows.parts is not null and {event.calendar_ok_sql('batch_rows.parts')}"
+        f" and ({day} > {_day_key(end)}"
+        f" or ({day} < {_day_key(start)} and not batch_rows.first_load))"
+    )
+    return defects(
+        table,
         f"window {event.column}",
         f"{event.column} is a date from {start} to {end} (the month, {event.lookback_months} "
-        f"month(s) before it for late records, {event.lead_days} day(s) after){history}; at "
-        f"most {_pct(event.max_outside_share)} of the batch outside",
-        sql,
+        f"month(s) before it for late records, {event.lead_days} day(s) after){history}",
+        predicate,
+        event.outside,
+        shown=[*table.key, event.column],
+        prepare=prepare,
     )
 
 
 def duplicate_keys(table: RawTable) -> gxe.Expectation:
-    key = ", ".join(table.key)
-    not_null = " and ".join(f"batch_rows.{c} is not null" for c in table.key)
-    sql = f"""
-        with batch_rows as (select * from __BATCH__),
-        keyed as (
-            select batch_rows._batch_id, batch_rows.{ROW_REF},
-                   {", ".join(f"batch_rows.{c}" for c in table.key)},
-                   count(*) over (partition by {", ".join(f"batch_rows.{c}" for c in table.key)})
-                       as copies
-            from batch_rows
-            where {not_null}
-        ),
-        extra as (
-            select count(*) - (select count(*) from (select distinct {key} from keyed) as d) as n
-            from keyed
-        )
-        select _batch_id, {ROW_REF}, {key}, copies from keyed
-        where copies > 1
-          and (select n from extra)
-              > {table.max_duplicate_share} * (select count(*) from batch_rows)
-        order by {key}
+    """Repeated natural keys within one delivery: every copy after the first is a defect
+    (a key repeated across deliveries is a later version, which staging keeps)."""
+    key = ", ".join(f"batch_rows.{c}" for c in table.key)
+    keyed = " and ".join(f"batch_rows.{c} is not null" for c in table.key)
+    prepare = f"""
+        select batch_rows.*,
+               case when {keyed} then row_number() over (
+                   partition by batch_rows._batch_id, {key} order by batch_rows.{ROW_REF}
+               ) end as copy_number
+        from batch_rows
     """
-    return rows_where(
+    return defects(
+        table,
         "duplicate keys " + "+".join(table.key),
-        f"repeated {' × '.join(table.key)} within the batch are at most "
-        f"{_pct(table.max_duplicate_share)} of its rows",
-        sql,
+        f"{' × '.join(table.key)} is not repeated within a delivery",
+        "batch_rows.copy_number > 1",
+        table.duplicates,
+        shown=[*table.key, "copy_number"],
+        prepare=prepare,
     )
 
 
 def raw_suite(
-    table: RawTable, scope: QualityScope, required_columns: Mapping[str, float]
+    table: RawTable, scope: QualityScope, required_columns: Mapping[str, Tolerance]
 ) -> gx.ExpectationSuite:
     """The checks every raw table gets: schema, required fields, duplicate keys, window."""
     suite = gx.ExpectationSuite(name=table.table, meta={"layer": "raw", "month": str(scope.month)})
     suite.add_expectation(schema([*table.columns, *table.meta]))
-    for column, mostly in required_columns.items():
-        suite.add_expectation(required(column, mostly))
+    for column, tolerance in required_columns.items():
+        suite.add_expectation(present(table, column, tolerance))
     suite.add_expectation(duplicate_keys(table))
     if table.event is not None:
         suite.add_expectation(event_in_window(table, scope))

@@ -63,7 +63,7 @@ def region_index_monthly(scope: QualityScope) -> gx.ExpectationSuite:
                 "units_ranked",
             )
         ),
-        allowed("warning_level", ["red", "yellow", "green"], "warning levels", mostly=1.0),
+        allowed("warning_level", ["red", "yellow", "green"], "warning levels"),
         between("rank_in_peer_group", 1, None, "is 1 or more"),
         rows_where(
             "score within cap",

@@ -50,8 +50,8 @@ def incident_trends(scope: QualityScope) -> gx.ExpectationSuite:
             required(column)
             for column in (*KEY, "region_level", "incident_count", "ytd_months", "ytd_count")
         ),
-        allowed("region_level", levels, "seed region_levels", mostly=1.0),
-        allowed("metric_code", metrics, "seed incident_trend_metrics", mostly=1.0),
+        allowed("region_level", levels, "seed region_levels"),
+        allowed("metric_code", metrics, "seed incident_trend_metrics"),
         *(
             between(column, 0, None, "is not negative")
             for column in (
@@ -103,9 +103,9 @@ def rate_reports(scope: QualityScope) -> gx.ExpectationSuite:
         not_empty(),
         unique(KEY),
         *(required(column) for column in (*KEY, "region_level", "ytd_months")),
-        allowed("region_level", levels, "seed region_levels", mostly=1.0),
-        allowed("metric_code", rates, "the rates of seed metric_catalogue", mostly=1.0),
-        allowed("unit", units, "the units of the rates in seed metric_catalogue", mostly=1.0),
+        allowed("region_level", levels, "seed region_levels"),
+        allowed("metric_code", rates, "the rates of seed metric_catalogue"),
+        allowed("unit", units, "the units of the rates in seed metric_catalogue"),
         *(
             between(column, 0, None, "is not negative")
             for column in ("numerator", "denominator", "ytd_numerator", "ytd_denominator")

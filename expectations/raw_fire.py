@@ -10,20 +10,22 @@ from ._common import (
     DATETIME,
     FILE_META,
     MONTH,
-    PER_TOWN_DEFECTS,
-    PER_TOWN_MOSTLY,
+    PER_TOWN,
     REGION_CODE,
+    STRICT,
     TOWNSHIP_CODE,
     EventTime,
     QualityScope,
     RawTable,
     SuiteSpec,
-    matches,
+    Tolerance,
+    formatted,
     raw_suite,
 )
 
-#: Share of defective rows tolerated in one fire file (a few dozen rows each).
-SMALL_FILE_DEFECTS = 0.05
+#: Defective rows tolerated in one county's fire file (a few dozen rows each): one
+#: mistyped date (2024-09-32, quarantined by staging) is already 3 per cent of it.
+SMALL_FILE = Tolerance(0.05, rows=2)
 
 FIRES = RawTable(
     table="raw.fire__fires",
@@ -31,13 +33,11 @@ FIRES = RawTable(
     meta=FILE_META,
     key=("hzbh",),
     selection="file",
-    # A county's monthly file holds a few dozen fires, so one mistyped date
-    # (2024-09-32, quarantined by staging) is already 3 per cent of it: the tolerances
-    # for these files are per-file, not per-million.
-    event=EventTime("qhsj", "datetime", lookback_months=2, max_outside_share=SMALL_FILE_DEFECTS),
+    event=EventTime("qhsj", "datetime", lookback_months=2, outside=SMALL_FILE),
     # Offices' spreadsheets repeat a row now and then; in a small file one repeat is a
     # few per cent. Staging keeps one.
-    max_duplicate_share=0.05,
+    duplicates=SMALL_FILE,
+    region_column="xzqhdm",
 )
 
 INSPECTIONS = RawTable(
@@ -47,33 +47,35 @@ INSPECTIONS = RawTable(
     key=("tjyf", "xzqhdm"),
     selection="file",
     # One row per town for the file's month; last month's file may arrive late.
-    event=EventTime("tjyf", "month", lookback_months=1, lead_days=0),
-    max_duplicate_share=PER_TOWN_DEFECTS,
+    event=EventTime("tjyf", "month", lookback_months=1, lead_days=0, outside=PER_TOWN),
+    duplicates=PER_TOWN,
+    region_column="xzqhdm",
 )
 
 
 def fire_fires(scope: QualityScope) -> gx.ExpectationSuite:
-    mostly = 1 - SMALL_FILE_DEFECTS
-    suite = raw_suite(FIRES, scope, required_columns={"hzbh": 1.0, "qhsj": mostly})
+    suite = raw_suite(FIRES, scope, required_columns={"hzbh": STRICT, "qhsj": SMALL_FILE})
+    t = FIRES
     for expectation in (
-        matches("qhsj", DATETIME, "a date and time", mostly=mostly),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code", mostly=mostly),
-        matches("swrs", COUNT, "a count of deaths", mostly=mostly),
-        matches("ssrs", COUNT, "a count of injuries", mostly=mostly),
-        matches("zjccss", AMOUNT, "an amount in yuan", mostly=mostly),
+        formatted(t, "qhsj", DATETIME, "a date and time", SMALL_FILE),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code", SMALL_FILE),
+        formatted(t, "swrs", COUNT, "a count of deaths", SMALL_FILE),
+        formatted(t, "ssrs", COUNT, "a count of injuries", SMALL_FILE),
+        formatted(t, "zjccss", AMOUNT, "an amount in yuan", SMALL_FILE),
     ):
         suite.add_expectation(expectation)
     return suite
 
 
 def fire_inspections(scope: QualityScope) -> gx.ExpectationSuite:
-    suite = raw_suite(INSPECTIONS, scope, required_columns={"tjyf": 1.0, "xzqhdm": PER_TOWN_MOSTLY})
+    suite = raw_suite(INSPECTIONS, scope, required_columns={"tjyf": STRICT, "xzqhdm": PER_TOWN})
     counts = ("jcdws", "fxyhs", "zgyhs", "zlgztzs", "xzcfs")
+    t = INSPECTIONS
     for expectation in (
-        matches("tjyf", MONTH, "a month YYYY-MM", mostly=PER_TOWN_MOSTLY),
-        matches("xzqhdm", TOWNSHIP_CODE, "a 9-digit township code", mostly=PER_TOWN_MOSTLY),
-        *(matches(c, COUNT, "a count", mostly=PER_TOWN_MOSTLY) for c in counts),
-        matches("fkje", AMOUNT, "an amount in yuan", mostly=PER_TOWN_MOSTLY),
+        formatted(t, "tjyf", MONTH, "a month (2024-11, 2024/11 or 2024年11月)", PER_TOWN),
+        formatted(t, "xzqhdm", TOWNSHIP_CODE, "a 9-digit township code", PER_TOWN),
+        *(formatted(t, c, COUNT, "a count", PER_TOWN) for c in counts),
+        formatted(t, "fkje", AMOUNT, "an amount in yuan", PER_TOWN),
     ):
         suite.add_expectation(expectation)
     return suite

@@ -11,12 +11,14 @@ from ._common import (
     EXTRACT_META,
     HMAC_SHA256,
     REGION_CODE,
+    SLIP,
+    STRICT,
     EventTime,
     QualityScope,
     RawTable,
     SuiteSpec,
-    allowed,
-    matches,
+    coded,
+    formatted,
     raw_suite,
 )
 
@@ -42,6 +44,7 @@ PETITIONS = RawTable(
     # A petition is updated until it is completed and rated (60 days by the 信访工作条例,
     # then the rating): a month's batch carries petitions received up to 3 months before.
     event=EventTime("djsj", "datetime", lookback_months=3),
+    region_column="xzqhdm",
 )
 
 DISPUTES = RawTable(
@@ -51,6 +54,7 @@ DISPUTES = RawTable(
     key=("jfbh",),
     selection="extract",
     event=EventTime("fxrq", "date", lookback_months=3),
+    region_column="xzqhdm",
 )
 
 GRID_PATROLS = RawTable(
@@ -60,6 +64,7 @@ GRID_PATROLS = RawTable(
     key=("xcbh",),
     selection="extract",
     event=EventTime("xcrq", "date", lookback_months=2),
+    region_column="xzqhdm",
 )
 
 # Dictionaries as the staging models map them (dbt_project/models/staging/governance/base/):
@@ -76,34 +81,38 @@ def governance_petitions(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
         PETITIONS,
         scope,
-        required_columns={"xfjbh": 1.0, "gxsj": 1.0, "djsj": 0.99, "blzt": 0.99},
+        required_columns={"xfjbh": STRICT, "gxsj": STRICT, "djsj": SLIP, "blzt": SLIP},
     )
+    t = PETITIONS
     for expectation in (
-        allowed("blzt", PETITION_STATUS, "办理状态 (base_governance__petitions)"),
-        allowed("myd", PETITION_SATISFACTION, "满意度 (base_governance__petitions)"),
-        allowed("sfcf", YES_NO, "是/否"),
-        allowed("sfjt", YES_NO, "是/否"),
-        allowed("sfyj", YES_NO, "是/否"),
-        matches("djsj", DATETIME, "a date and time"),
-        matches("bjrq", DATE, "a date"),
-        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
-        matches("xfrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
-        matches("xfrsfzh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        coded(t, "blzt", PETITION_STATUS, "办理状态 (base_governance__petitions)"),
+        coded(t, "myd", PETITION_SATISFACTION, "满意度 (base_governance__petitions)"),
+        coded(t, "sfcf", YES_NO, "是/否"),
+        coded(t, "sfjt", YES_NO, "是/否"),
+        coded(t, "sfyj", YES_NO, "是/否"),
+        formatted(t, "djsj", DATETIME, "a date and time"),
+        formatted(t, "bjrq", DATE, "a date"),
+        formatted(t, "gxsj", DATETIME, "a date and time", STRICT),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        formatted(t, "xfrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
+        formatted(t, "xfrsfzh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite
 
 
 def governance_disputes(scope: QualityScope) -> gx.ExpectationSuite:
-    suite = raw_suite(DISPUTES, scope, required_columns={"jfbh": 1.0, "gxsj": 1.0, "fxrq": 0.99})
+    suite = raw_suite(
+        DISPUTES, scope, required_columns={"jfbh": STRICT, "gxsj": STRICT, "fxrq": SLIP}
+    )
+    t = DISPUTES
     for expectation in (
-        allowed("jflx", DISPUTE_TYPES, "纠纷类型 (base_governance__disputes)"),
-        allowed("tjjg", MEDIATION_OUTCOMES, "调解结果 (base_governance__disputes)"),
-        matches("fxrq", DATE, "a date"),
-        matches("jjrq", DATE, "a date"),
-        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        coded(t, "jflx", DISPUTE_TYPES, "纠纷类型 (base_governance__disputes)"),
+        coded(t, "tjjg", MEDIATION_OUTCOMES, "调解结果 (base_governance__disputes)"),
+        formatted(t, "fxrq", DATE, "a date"),
+        formatted(t, "jjrq", DATE, "a date"),
+        formatted(t, "gxsj", DATETIME, "a date and time", STRICT),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
     ):
         suite.add_expectation(expectation)
     return suite
@@ -113,17 +122,18 @@ def governance_grid_patrols(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
         GRID_PATROLS,
         scope,
-        required_columns={"xcbh": 1.0, "gxsj": 1.0, "xcrq": 0.99, "xclx": 0.99},
+        required_columns={"xcbh": STRICT, "gxsj": STRICT, "xcrq": SLIP, "xclx": SLIP},
     )
+    t = GRID_PATROLS
     for expectation in (
-        allowed("xclx", PATROL_TYPES, "巡查类型代码 (base_governance__grid_patrols)"),
-        matches("xcrq", DATE, "a date"),
-        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        coded(t, "xclx", PATROL_TYPES, "巡查类型代码 (base_governance__grid_patrols)"),
+        formatted(t, "xcrq", DATE, "a date"),
+        formatted(t, "gxsj", DATETIME, "a date and time", STRICT),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
         # Grid workers type the counts; a few are words (若干) and are quarantined.
-        matches("fxwts", COUNT, "a count"),
-        matches("zgwts", COUNT, "a count"),
-        matches("wgydh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        formatted(t, "fxwts", COUNT, "a count"),
+        formatted(t, "zgwts", COUNT, "a count"),
+        formatted(t, "wgydh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite

@@ -11,12 +11,14 @@ from ._common import (
     EXTRACT_META,
     HMAC_SHA256,
     REGION_CODE,
+    SLIP,
+    STRICT,
     EventTime,
     QualityScope,
     RawTable,
     SuiteSpec,
-    allowed,
-    matches,
+    coded,
+    formatted,
     raw_suite,
 )
 
@@ -44,7 +46,8 @@ INCIDENTS = RawTable(
     selection="extract",
     # A month's batch carries corrections of the previous months' incidents.
     event=EventTime("bjsj", "datetime", lookback_months=2),
-    max_duplicate_share=0.01,  # the front table's primary key: a repeat is an extract fault
+    duplicates=SLIP,  # the front table's primary key: a repeat is an extract fault
+    region_column="xzqhdm",
 )
 
 FRAUD_WARNINGS = RawTable(
@@ -54,7 +57,7 @@ FRAUD_WARNINGS = RawTable(
     key=("yjbh",),
     selection="extract",
     event=EventTime("yjsj", "datetime", lookback_months=2),
-    max_duplicate_share=0.01,
+    region_column="xzqhdm",
 )
 
 #: 回访满意度 as int_police_metrics_aggregated counts it (satisfied share of the three).
@@ -69,24 +72,25 @@ def police_incidents(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
         INCIDENTS,
         scope,
-        required_columns={"jjdbh": 1.0, "gxsj": 1.0, "bjsj": 0.99, "jqlbdm": 0.99},
+        required_columns={"jjdbh": STRICT, "gxsj": STRICT, "bjsj": SLIP, "jqlbdm": SLIP},
     )
     categories = scope.seed_values("police_incident_categories", "category_code")
     subcategories = scope.seed_values("police_incident_subcategories", "subcategory_code")
+    t = INCIDENTS
     for expectation in (
-        allowed("jqlbdm", categories, "seed police_incident_categories"),
-        allowed("jqxldm", subcategories, "seed police_incident_subcategories"),
-        allowed("hfmyd", CALLBACK_SATISFACTION, "回访满意度 (int_police_metrics_aggregated)"),
-        matches("bjsj", DATETIME, "a date and time"),
-        matches("pjsj", DATETIME, "a date and time"),
-        matches("ddsj", DATETIME, "a date and time"),
-        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
-        matches("jd", DECIMAL, "a decimal longitude"),
-        matches("wd", DECIMAL, "a decimal latitude"),
+        coded(t, "jqlbdm", categories, "seed police_incident_categories"),
+        coded(t, "jqxldm", subcategories, "seed police_incident_subcategories"),
+        coded(t, "hfmyd", CALLBACK_SATISFACTION, "回访满意度 (int_police_metrics_aggregated)"),
+        formatted(t, "bjsj", DATETIME, "a date and time"),
+        formatted(t, "pjsj", DATETIME, "a date and time"),
+        formatted(t, "ddsj", DATETIME, "a date and time"),
+        formatted(t, "gxsj", DATETIME, "a date and time", STRICT),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        formatted(t, "jd", DECIMAL, "a decimal longitude"),
+        formatted(t, "wd", DECIMAL, "a decimal latitude"),
         # Personal data lands keyed-hashed or not at all: a plain phone or ID number fails.
-        matches("bjrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
-        matches("bjrsfzh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        formatted(t, "bjrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
+        formatted(t, "bjrsfzh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite
@@ -94,16 +98,17 @@ def police_incidents(scope: QualityScope) -> gx.ExpectationSuite:
 
 def police_fraud_warnings(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
-        FRAUD_WARNINGS, scope, required_columns={"yjbh": 1.0, "gxsj": 1.0, "yjsj": 0.99}
+        FRAUD_WARNINGS, scope, required_columns={"yjbh": STRICT, "gxsj": STRICT, "yjsj": SLIP}
     )
+    t = FRAUD_WARNINGS
     for expectation in (
-        allowed("yjlx", WARNING_TYPES, "预警类型 (front database dictionary)"),
-        allowed("qzjg", DISSUASION_RESULTS, "劝阻结果 (front database dictionary)"),
-        matches("yjsj", DATETIME, "a date and time"),
-        matches("gxsj", DATETIME, "a date and time", mostly=1.0),
-        matches("xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
-        matches("zfje", AMOUNT, "an amount in yuan"),
-        matches("shrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        coded(t, "yjlx", WARNING_TYPES, "预警类型 (front database dictionary)"),
+        coded(t, "qzjg", DISSUASION_RESULTS, "劝阻结果 (front database dictionary)"),
+        formatted(t, "yjsj", DATETIME, "a date and time"),
+        formatted(t, "gxsj", DATETIME, "a date and time", STRICT),
+        formatted(t, "xzqhdm", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        formatted(t, "zfje", AMOUNT, "an amount in yuan"),
+        formatted(t, "shrdh_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite

@@ -11,11 +11,12 @@ from ._common import (
     FILE_META,
     REGION_CODE,
     ROW_REF,
+    STRICT,
     QualityScope,
     RawTable,
     SuiteSpec,
-    allowed,
-    matches,
+    coded,
+    formatted,
     raw_suite,
     rows_where,
     sql_literal,
@@ -39,23 +40,29 @@ MASTER = RawTable(
     key=("code",),
     # One master is in force: the latest loaded (it has no event time, so no window).
     selection="latest",
-    max_duplicate_share=0.0,
+    duplicates=STRICT,
+    region_column="code",
 )
 
 
 def regions_master(scope: QualityScope) -> gx.ExpectationSuite:
-    suite = raw_suite(MASTER, scope, required_columns={"code": 1.0, "name": 1.0, "level": 1.0})
+    # The master is the user's own file, the frame every record is placed in: no defect
+    # is tolerated.
+    suite = raw_suite(
+        MASTER, scope, required_columns={"code": STRICT, "name": STRICT, "level": STRICT}
+    )
     levels = scope.seed_values("region_levels", "region_level")
+    t = MASTER
     for expectation in (
-        allowed("level", levels, "seed region_levels", mostly=1.0),
-        matches("code", REGION_CODE, "a 6-, 9- or 12-digit region code", mostly=1.0),
-        matches("parent_code", REGION_CODE, "a 6-, 9- or 12-digit region code", mostly=1.0),
-        matches("resident_population", COUNT, "a head count", mostly=1.0),
-        matches("floating_population", COUNT, "a head count", mostly=1.0),
-        matches("valid_from", DATE, "a date", mostly=1.0),
-        matches("valid_to", DATE, "a date", mostly=1.0),
-        matches("longitude", DECIMAL, "a decimal longitude", mostly=1.0),
-        matches("latitude", DECIMAL, "a decimal latitude", mostly=1.0),
+        coded(t, "level", levels, "seed region_levels", STRICT),
+        formatted(t, "code", REGION_CODE, "a 6-, 9- or 12-digit region code", STRICT),
+        formatted(t, "parent_code", REGION_CODE, "a 6-, 9- or 12-digit region code", STRICT),
+        formatted(t, "resident_population", COUNT, "a head count", STRICT),
+        formatted(t, "floating_population", COUNT, "a head count", STRICT),
+        formatted(t, "valid_from", DATE, "a date", STRICT),
+        formatted(t, "valid_to", DATE, "a date", STRICT),
+        formatted(t, "longitude", DECIMAL, "a decimal longitude", STRICT),
+        formatted(t, "latitude", DECIMAL, "a decimal latitude", STRICT),
         parent_in_master(scope),
     ):
         suite.add_expectation(expectation)

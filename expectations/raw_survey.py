@@ -7,18 +7,17 @@ import great_expectations as gx
 from ._common import (
     COUNT,
     FILE_META,
-    PER_TOWN_DEFECTS,
-    PER_TOWN_MOSTLY,
+    PER_TOWN,
     QUARTER,
-    ROW_REF,
+    STRICT,
     TOWNSHIP_CODE,
     EventTime,
     QualityScope,
     RawTable,
     SuiteSpec,
-    matches,
+    defects,
+    formatted,
     raw_suite,
-    rows_where,
 )
 
 SCORES = RawTable(
@@ -29,8 +28,9 @@ SCORES = RawTable(
     selection="file",
     # Quarterly, and published a quarter or two late (2024Q2 arrives in August); a
     # quarter's scores hold for its three months.
-    event=EventTime("tjjd", "quarter", lookback_months=9, lead_days=0),
-    max_duplicate_share=PER_TOWN_DEFECTS,
+    event=EventTime("tjjd", "quarter", lookback_months=9, lead_days=0, outside=PER_TOWN),
+    duplicates=PER_TOWN,
+    region_column="xzqhdm",
 )
 
 SCORE = r"^[0-9]{1,3}([.][0-9]+)?$"
@@ -41,28 +41,30 @@ def survey_scores(scope: QualityScope) -> gx.ExpectationSuite:
         SCORES,
         scope,
         required_columns={
-            "tjjd": 1.0,
-            "xzqhdm": PER_TOWN_MOSTLY,
-            "ybl": PER_TOWN_MOSTLY,
-            "aqgdf": PER_TOWN_MOSTLY,
-            "mydf": PER_TOWN_MOSTLY,
+            "tjjd": STRICT,
+            "xzqhdm": PER_TOWN,
+            "ybl": PER_TOWN,
+            "aqgdf": PER_TOWN,
+            "mydf": PER_TOWN,
         },
     )
+    t = SCORES
     for expectation in (
-        matches("tjjd", QUARTER, "a quarter YYYYQn", mostly=PER_TOWN_MOSTLY),
-        matches("xzqhdm", TOWNSHIP_CODE, "a 9-digit township code", mostly=PER_TOWN_MOSTLY),
-        matches("ybl", COUNT, "a sample size", mostly=PER_TOWN_MOSTLY),
-        matches("aqgdf", SCORE, "a score", mostly=PER_TOWN_MOSTLY),
-        matches("mydf", SCORE, "a score", mostly=PER_TOWN_MOSTLY),
-        rows_where(
+        formatted(t, "tjjd", QUARTER, "a quarter YYYYQn", PER_TOWN),
+        formatted(t, "xzqhdm", TOWNSHIP_CODE, "a 9-digit township code", PER_TOWN),
+        formatted(t, "ybl", COUNT, "a sample size", PER_TOWN),
+        formatted(t, "aqgdf", SCORE, "a score", PER_TOWN),
+        formatted(t, "mydf", SCORE, "a score", PER_TOWN),
+        defects(
+            t,
             "range scores",
             "aqgdf and mydf are scores from 0 to 100",
             f"""
-            select _batch_id, {ROW_REF}, aqgdf, mydf from __BATCH__
-            where case when aqgdf ~ '{SCORE}' then aqgdf::numeric end > 100
-               or case when mydf ~ '{SCORE}' then mydf::numeric end > 100
+            case when batch_rows.aqgdf ~ '{SCORE}' then cast(batch_rows.aqgdf as numeric) end > 100
+            or case when batch_rows.mydf ~ '{SCORE}' then cast(batch_rows.mydf as numeric) end > 100
             """,
-            max_share=PER_TOWN_DEFECTS,
+            PER_TOWN,
+            shown=["aqgdf", "mydf"],
         ),
     ):
         suite.add_expectation(expectation)

@@ -12,15 +12,22 @@ from ._common import (
     HMAC_SHA256,
     MONTH,
     REGION_CODE,
+    SLIP,
+    STRICT,
     TOWNSHIP_CODE,
+    TYPED,
     EventTime,
     QualityScope,
     RawTable,
     SuiteSpec,
-    allowed,
-    matches,
+    Tolerance,
+    coded,
+    formatted,
     raw_suite,
 )
+
+#: The vendor's API serves a record twice now and then; staging keeps one.
+API_REPEATS = Tolerance(0.05, rows=2)
 
 ACCIDENTS = RawTable(
     table="raw.traffic__accidents",
@@ -39,8 +46,8 @@ ACCIDENTS = RawTable(
     key=("accident_no",),
     selection="extract",
     event=EventTime("occur_time", "datetime", lookback_months=2),
-    # The vendor's API serves a record twice now and then; staging keeps one.
-    max_duplicate_share=0.05,
+    duplicates=API_REPEATS,
+    region_column="area_code",
 )
 
 VIOLATIONS = RawTable(
@@ -58,7 +65,8 @@ VIOLATIONS = RawTable(
     selection="extract",
     # A whole-month snapshot read with ?month=: nothing but the month belongs in it.
     event=EventTime("stat_month", "month", lookback_months=0, lead_days=0),
-    max_duplicate_share=0.05,
+    duplicates=API_REPEATS,
+    region_column="area_code",
 )
 
 JSON_ARRAY = r"^\[.*\]$"
@@ -68,16 +76,17 @@ def traffic_accidents(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
         ACCIDENTS,
         scope,
-        required_columns={"accident_no": 1.0, "update_time": 1.0, "occur_time": 0.98},
+        required_columns={"accident_no": STRICT, "update_time": STRICT, "occur_time": TYPED},
     )
+    t = ACCIDENTS
     for expectation in (
-        matches("occur_time", DATETIME, "a date and time"),
-        matches("update_time", DATETIME_WITH_OFFSET, "an ISO 8601 time", mostly=1.0),
-        matches("area_code", REGION_CODE, "a 6-, 9- or 12-digit region code"),
-        matches("death_count", COUNT, "a count"),
-        matches("injury_count", COUNT, "a count"),
-        matches("vehicle_types", JSON_ARRAY, "a JSON array"),
-        matches("reporter_phone_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", mostly=1.0),
+        formatted(t, "occur_time", DATETIME, "a date and time"),
+        formatted(t, "update_time", DATETIME_WITH_OFFSET, "an ISO 8601 time", STRICT),
+        formatted(t, "area_code", REGION_CODE, "a 6-, 9- or 12-digit region code"),
+        formatted(t, "death_count", COUNT, "a count"),
+        formatted(t, "injury_count", COUNT, "a count"),
+        formatted(t, "vehicle_types", JSON_ARRAY, "a JSON array"),
+        formatted(t, "reporter_phone_hash", HMAC_SHA256, "an HMAC-SHA256 hex digest", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite
@@ -87,15 +96,16 @@ def traffic_violations(scope: QualityScope) -> gx.ExpectationSuite:
     suite = raw_suite(
         VIOLATIONS,
         scope,
-        required_columns={"stat_month": 0.98, "violation_code": 0.99, "violation_count": 0.99},
+        required_columns={"stat_month": TYPED, "violation_code": SLIP, "violation_count": SLIP},
     )
     codes = scope.seed_values("traffic_violation_types", "violation_code")
+    t = VIOLATIONS
     for expectation in (
-        allowed("violation_code", codes, "seed traffic_violation_types"),
-        matches("stat_month", MONTH, "a month YYYY-MM"),
-        matches("area_code", TOWNSHIP_CODE, "a 9-digit township code"),
-        matches("violation_count", COUNT, "a count"),
-        matches("update_time", DATETIME_WITH_OFFSET, "an ISO 8601 time", mostly=1.0),
+        coded(t, "violation_code", codes, "seed traffic_violation_types"),
+        formatted(t, "stat_month", MONTH, "a month (2024-11, 2024/11 or 2024年11月)"),
+        formatted(t, "area_code", TOWNSHIP_CODE, "a 9-digit township code"),
+        formatted(t, "violation_count", COUNT, "a count"),
+        formatted(t, "update_time", DATETIME_WITH_OFFSET, "an ISO 8601 time", STRICT),
     ):
         suite.add_expectation(expectation)
     return suite

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     publishing_file: Path | None = Field(
         default=None, description="bulletin sender and recipients; default config/publishing.yml"
     )
+    quality_file: Path | None = Field(
+        default=None,
+        description="the quality gate policy (which failed checks block publication); "
+        "default config/quality.yml",
+    )
     smtp_conn_id: str = Field(
         default="pingan_smtp",
         description="Airflow SMTP connection for the bulletin (AIRFLOW_CONN_PINGAN_SMTP)",
@@ -155,6 +160,10 @@ class Settings(BaseSettings):
     @property
     def publishing_path(self) -> Path:
         return self.publishing_file or self.project_dir / "config" / "publishing.yml"
+
+    @property
+    def quality_policy_path(self) -> Path:
+        return self.quality_file or self.project_dir / "config" / "quality.yml"
 
     @property
     def region_master_path(self) -> Path:

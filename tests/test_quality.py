@@ -1,9 +1,10 @@
 """The quality gate: every suite of expectations/ passes good data and fails crafted bad data.
 
 The raw suites run on hand-made batches, one good and one bad batch per table in one
-checkpoint (each batch is its own validation, so each verdict is the batch's); the bad
-batch carries one defect per check it must fail, each on a row that the failure's
-sample rows must show. The mart suites run on a small hand-scored month
+checkpoint (a table's batches are one validation, and its row checks judge each batch,
+a delivery, on its own: a failure must name the bad batch and never the good one); the
+bad batch carries, per check it must fail, more defective rows than the check tolerates,
+which the failure's sample rows must show. The mart suites run on a small hand-scored month
 (scheme S0: five towns, a tie on score broken by the tie-break category, a real tie
 sharing rank 3, the next rank skipping to 5) and then on the same month with crafted
 schemes beside it (S1…), each breaking one rule.
@@ -21,6 +22,7 @@ import yaml
 from pingan_transforms.months import Month
 from pingan_transforms.quality import QualityGateFailed, QualityReport, run_quality_checks
 from pingan_transforms.quality.runner import load_expectations, plan_validations
+from pingan_transforms.settings import ConfigError, get_settings
 from pingan_transforms.warehouse import connect
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -35,7 +37,7 @@ RAW = {spec.name: spec.raw for spec in suites.SUITES if spec.raw is not None}
 
 
 def _day(i: int) -> str:
-    return f"2024-09-{i + 1:02d}"
+    return f"2024-09-{i % 30 + 1:02d}"
 
 
 def good_rows(table: str, n: int) -> list[dict[str, str | None]]:
@@ -103,38 +105,46 @@ def _ref(table: str, row: dict, i: int) -> str:
     return "/".join(row[c] or "∅" for c in raw.key) + " @ " + where
 
 
+#: Rows of a crafted bad batch, and how many rows carry each defect: more than any
+#: check tolerates (2 rows, and 10 % of a delivery at most: 4 of 32 is 12.5 %).
+BAD_ROWS, DEFECTIVE = 32, 4
+
+
 def crafted(table: str) -> tuple[list[dict], dict[str, str]]:
-    """A bad batch of ``table`` (8 rows): the checks it must fail, each with the key of a
-    row that its sample must show."""
-    rows = good_rows(table, 8)
+    """A bad batch of ``table``: the checks it must fail, each with the key of a row that
+    its sample must show. Each defect is on ``DEFECTIVE`` rows of its own."""
+    rows = good_rows(table, BAD_ROWS)
     expect: dict[str, str] = {}
     event = RAW[table].event
 
+    def spoil(check: str, first: int, column: str, value: str | None) -> None:
+        for i in range(first, first + DEFECTIVE):
+            rows[i][column] = value
+        expect[check] = _ref(table, rows[first], first)
+
     def duplicate(i: int = 0) -> None:
-        rows[i + 1] = dict(rows[i])
-        expect["duplicate keys " + "+".join(RAW[table].key)] = _ref(table, rows[i], i)
+        for copy in range(i + 1, i + 1 + DEFECTIVE):
+            rows[copy] = dict(rows[i])
+        # the first copy stands; the later ones are the defects
+        expect["duplicate keys " + "+".join(RAW[table].key)] = _ref(table, rows[i], i + 1)
 
-    def outside(value: str, i: int = 2) -> None:
-        rows[i][event.column] = value
-        expect[f"window {event.column}"] = _ref(table, rows[i], i)
+    def outside(value: str, i: int = 5) -> None:
+        spoil(f"window {event.column}", i, event.column, value)
 
-    def unknown(column: str, value: str, i: int = 4) -> None:
-        rows[i][column] = value
-        expect[f"allowed codes {column}"] = _ref(table, rows[i], i)
+    def unknown(column: str, value: str, i: int = 9) -> None:
+        spoil(f"allowed codes {column}", i, column, value)
 
-    def missing(column: str, i: int = 5) -> None:
-        rows[i][column] = None
-        expect[f"required {column}"] = _ref(table, rows[i], i)
+    def missing(column: str, i: int = 13) -> None:
+        spoil(f"required {column}", i, column, None)
 
-    def malformed(column: str, value: str, i: int = 6) -> None:
-        rows[i][column] = value
-        expect[f"format {column}"] = _ref(table, rows[i], i)
+    def malformed(column: str, value: str, i: int = 17) -> None:
+        spoil(f"format {column}", i, column, value)
 
     if table == "raw.police__incidents":
         duplicate(), outside("2023-09-05 10:00:00"), unknown("jqlbdm", "99")
         missing("jjdbh"), malformed("bjrdh_hash", "13800138000")  # a phone in plain text
     elif table == "raw.police__fraud_warnings":
-        duplicate(), outside("2024-02-30 10:00:00"), unknown("qzjg", "已报警")
+        duplicate(), outside("2024-12-30 10:00:00"), unknown("qzjg", "已报警")
         missing("yjbh")
     elif table == "raw.traffic__accidents":
         duplicate(), outside("2025-01-01 08:00:00"), missing("accident_no")
@@ -156,12 +166,11 @@ def crafted(table: str) -> tuple[list[dict], dict[str, str]]:
         malformed("fxwts", "若干")
     elif table == "raw.survey__scores":
         duplicate(), outside("2023Q2"), missing("xzqhdm")
-        rows[7]["aqgdf"] = "186.09"
-        expect["range scores"] = _ref(table, rows[7], 7)
+        spoil("range scores", 21, "aqgdf", "186.09")
     elif table == "raw.regions__master":
         duplicate(), unknown("level", "street"), missing("name")
-        rows[7]["parent_code"] = "110199"
-        expect["parent in master"] = _ref(table, rows[7], 7)
+        rows[25]["parent_code"] = "110199"
+        expect["parent in master"] = _ref(table, rows[25], 25)
     return rows, expect
 
 
@@ -172,6 +181,7 @@ def insert_batch(
     batch_id: str,
     window_end: datetime = SEP_END,
     first_load: bool = False,
+    source_ref: str | None = None,
 ) -> None:
     """Rows and their raw._batches record; a watermarked batch continues from last month's
     cut-off unless it is the source's ``first_load``."""
@@ -196,13 +206,17 @@ def insert_batch(
             " watermark_from, row_count, source_ref, extracted_at)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (batch_id, source, entity, SEP.start() if extract else None, window_end,
-             SEP.start() if extract else None, len(rows), f"{table} test", now),
+             SEP.start() if extract else None, len(rows), source_ref or f"{table} test", now),
         )  # fmt: skip
 
 
-def _validation(report: QualityReport, batch_id: str):
-    (found,) = [v for v in report.validated if v.batch_id == batch_id]
+def _validation(report: QualityReport, suite: str):
+    (found,) = [v for v in report.validated if v.suite == suite]
     return found
+
+
+def _at_fault(report: QualityReport, batch_id: str) -> list:
+    return [f for f in report.failures if batch_id in {d.batch_id for d in f.deliveries}]
 
 
 def test_raw_suites_pass_good_batches_and_fail_crafted_ones(databases, tmp_path: Path) -> None:
@@ -219,9 +233,11 @@ def test_raw_suites_pass_good_batches_and_fail_crafted_ones(databases, tmp_path:
         history = good_rows("raw.police__incidents", 8)
         for i, row in enumerate(history):
             row["bjsj"] = f"20{19 + i % 5}-0{1 + i}-15 08:00:00"
+            row["jjdbh"] = f"H{i:05d}"
         insert_batch(conn, "raw.police__incidents", history, "first.good", first_load=True)
         future = good_rows("raw.police__incidents", 8)
-        future[3]["bjsj"] = "2024-10-02 08:00:00"
+        for i in (3, 4, 5):
+            future[i]["bjsj"] = f"2024-10-0{i} 08:00:00"
         insert_batch(conn, "raw.police__incidents", future, "first.bad", first_load=True)
         # A re-run of the month finds nothing new: an empty batch passes.
         insert_batch(conn, "raw.governance__petitions", [], "empty.rerun")
@@ -235,12 +251,12 @@ def test_raw_suites_pass_good_batches_and_fail_crafted_ones(databases, tmp_path:
     problems = []
     for table, checks in expected.items():
         name = table.split(".")[1]
-        good = _validation(report, f"good.{name}")
-        if not good.success:
-            failed = [f.describe() for f in report.failures if f.batch_id == f"good.{name}"]
+        wrongly = _at_fault(report, f"good.{name}")
+        if wrongly:
+            failed = [f.describe() for f in wrongly]
             problems.append(f"{table}: the good batch failed:\n" + "\n".join(failed))
-        assert not _validation(report, f"bad.{name}").success, table
-        failures = {f.check: f for f in report.failures if f.batch_id == f"bad.{name}"}
+        assert not _validation(report, table).success, table
+        failures = {f.check: f for f in _at_fault(report, f"bad.{name}")}
         for check, row_key in checks.items():
             failure = failures.get(check)
             if failure is None:
@@ -253,12 +269,19 @@ def test_raw_suites_pass_good_batches_and_fail_crafted_ones(databases, tmp_path:
         if unexpected:
             problems.append(f"{table}: also failed {sorted(unexpected)}")
     assert not problems, "\n".join(problems)
-    assert _validation(report, "first.good").success
-    assert _validation(report, "empty.rerun").success
-    (late,) = [f for f in report.failures if f.batch_id == "first.bad"]
-    assert late.check == "window bjsj" and "2024-10-02 08:00:00" in str(late.sample_rows)
+    assert _at_fault(report, "first.good") == [] and _at_fault(report, "empty.rerun") == []
+    (late,) = _at_fault(report, "first.bad")
+    assert late.check == "window bjsj" and "2024-10-03 08:00:00" in str(late.sample_rows)
     assert {f.suite for f in report.failures} == set(RAW)
     assert report.not_validated == []
+    # one validation per table, all of its batches in it
+    assert len(report.validated) == len(RAW)
+    assert _validation(report, "raw.police__incidents").batches == [
+        "good.police__incidents",
+        "bad.police__incidents",
+        "first.good",
+        "first.bad",
+    ]
 
 
 def test_schema_drift_fails_the_schema_check(databases, tmp_path: Path) -> None:
@@ -296,7 +319,7 @@ def test_month_selects_its_batches(databases) -> None:
         plan, not_validated = plan_validations(
             conn, suites.SUITES, scope, ["raw", "marts"], None, "Asia/Shanghai"
         )
-    chosen = {(p.spec.name, p.batch_id) for p in plan if p.batch_id}
+    chosen = {(p.spec.name, batch) for p in plan for batch in p.batch_ids}
     assert chosen == {
         ("raw.police__incidents", "p.sep"),
         ("raw.fire__fires", "f.sep"),
@@ -503,7 +526,8 @@ def test_mart_suites_fail_on_crafted_months(good_month, tmp_path: Path) -> None:
 def test_gate_failure_names_check_batch_and_rows(databases, tmp_path: Path) -> None:
     warehouse, _ = databases
     rows = good_rows("raw.police__incidents", 4)
-    rows[1]["jqlbdm"] = "99"
+    for i in (1, 2, 3):
+        rows[i]["jqlbdm"] = "99"
     with connect(warehouse) as conn:
         insert_batch(conn, "raw.police__incidents", rows, "police.incidents.bad")
     report = run_quality_checks(warehouse, SEP, tmp_path, layers=["raw"])
@@ -512,7 +536,8 @@ def test_gate_failure_names_check_batch_and_rows(databases, tmp_path: Path) -> N
         report.raise_if_failed()
     message = str(raised.value)
     assert "raw.police__incidents, batch police.incidents.bad" in message
-    assert "allowed codes jqlbdm" in message and "1 of 4 rows" in message
+    assert "allowed codes jqlbdm — 3 failing row(s)" in message and "3 of 4 rows" in message
+    assert "at most 1% of a delivery's rows, or 2 rows" in message
     assert '"jqlbdm": "99"' in message and "J00001 @ test:2" in message
     # kept: the GX results, this report, and the Data Docs site of the month
     month_dir = tmp_path / "quality" / "2024-09"
@@ -520,7 +545,8 @@ def test_gate_failure_names_check_batch_and_rows(databases, tmp_path: Path) -> N
     results = json.loads(report.results_path.read_text(encoding="utf-8"))
     assert results["success"] is False and len(results["validation_results"]) == 1
     saved = json.loads(report.report_path.read_text(encoding="utf-8"))
-    assert saved["failures"][0]["batch_id"] == "police.incidents.bad"
+    assert saved["failures"][0]["deliveries"][0]["batch_id"] == "police.incidents.bad"
+    assert saved["failures"][0]["action"] == "block" and saved["blocking"] == 1
     assert report.data_docs_index == month_dir / "data_docs" / "index.html"
     assert "police__incidents" in report.data_docs_index.read_text(encoding="utf-8")
 
@@ -535,3 +561,122 @@ def test_a_check_that_cannot_run_fails_the_gate(databases, tmp_path: Path) -> No
     }
     assert all(f.error for f in report.failures)
     assert 'relation "marts.region_index_monthly" does not exist' in report.failure_message()
+
+
+# --- tolerances per delivery, units, the gate policy --------------------------------------
+
+
+def _staged_master(conn) -> None:
+    """The staged region master the report names units from: a county, two towns, villages."""
+    conn.execute("create schema if not exists staging")
+    conn.execute(
+        "create table staging.stg_regions__regions (region_code text, region_name text,"
+        " region_level text, parent_code text)"
+    )
+    conn.execute(
+        "insert into staging.stg_regions__regions values"
+        " ('110112', '通州区', 'county', null),"
+        " ('110112001', '一镇', 'township', '110112'), ('110112002', '二镇', 'township', '110112'),"
+        " ('110112001201', '甲村', 'village', '110112001'),"
+        " ('110112002201', '乙村', 'village', '110112002')"
+    )
+
+
+def test_small_county_files_are_judged_by_a_count_and_a_share(databases, tmp_path: Path) -> None:
+    """A 7-row county file with one missing town code (14 %) passes: one slip is one slip.
+    The same file with every code missing fails, naming the file; so does a fire file
+    with four unreadable casualty counts, naming the towns its rows are in."""
+    warehouse, _ = databases
+    slip = good_rows("raw.fire__inspections", 7)
+    slip[3]["xzqhdm"] = None
+    lost = [dict(r, xzqhdm=None) for r in good_rows("raw.fire__inspections", 7)]
+    fires = good_rows("raw.fire__fires", 20)
+    for i, village in ((2, "110112001201"), (3, "110112001201"), (4, "110112002201")):
+        fires[i].update(xzqhdm=village, swrs="两人")
+    fires[5].update(xzqhdm="110112999999", swrs="两人")  # a village the master does not know
+    with connect(warehouse) as conn:
+        _staged_master(conn)
+        insert_batch(conn, "raw.fire__inspections", slip, "insp.a", source_ref="甲区消防.csv")
+        insert_batch(conn, "raw.fire__inspections", lost, "insp.b", source_ref="乙区消防.csv")
+        insert_batch(conn, "raw.fire__fires", fires, "fires.c", source_ref="丙区火灾.xlsx")
+    report = run_quality_checks(
+        warehouse, SEP, tmp_path, batch_ids=["insp.a", "insp.b", "fires.c"], layers=["raw"],
+        data_docs=False,
+    )  # fmt: skip
+
+    failures = {(f.suite, f.check): f for f in report.failures}
+    assert set(failures) == {
+        ("raw.fire__inspections", "required xzqhdm"),
+        ("raw.fire__fires", "format swrs"),
+    }
+    (missing_codes,) = [f for f in report.failures if f.check == "required xzqhdm"]
+    (delivery,) = missing_codes.deliveries
+    assert (delivery.batch_id, delivery.source_ref) == ("insp.b", "乙区消防.csv")
+    assert (delivery.defective_rows, delivery.delivery_rows) == (7, 7)
+    assert "insp.a" not in json.dumps(missing_codes.sample_rows)
+    assert missing_codes.units == [] and missing_codes.unplaced_rows == 7
+    casualties = failures[("raw.fire__fires", "format swrs")]
+    assert casualties.units == ["110112001 一镇", "110112002 二镇"]
+    assert casualties.unplaced_rows == 1
+    message = report.failure_message()
+    assert "batch insp.b (乙区消防.csv): 7 of 7 rows (100.0%)" in message
+    assert "units: 110112001 一镇, 110112002 二镇, 1 row(s) naming no unit" in message
+
+
+def test_impossible_dates_are_not_outside_the_window(databases, tmp_path: Path) -> None:
+    """2024-02-30 is no date: staging quarantines it as unparseable; the window check
+    neither counts it as outside the month nor stops the month for it (2025-03's four
+    accidents dated 2024-02-30 used to)."""
+    warehouse, _ = databases
+    rows = good_rows("raw.traffic__accidents", 10)
+    for i in range(4):
+        rows[i]["occur_time"] = "2024-02-30 08:15:00"
+    with connect(warehouse) as conn:
+        insert_batch(conn, "raw.traffic__accidents", rows, "acc.1")
+    report = run_quality_checks(
+        warehouse, SEP, tmp_path, batch_ids=["acc.1"], layers=["raw"], data_docs=False
+    )
+    assert report.failures == [], report.failure_message()
+
+
+def test_the_policy_reports_what_it_does_not_block(databases, tmp_path: Path) -> None:
+    """Repeated rows (staging keeps one) are reported with the units they touch and let
+    the month publish; a policy that blocks them stops it; a broken policy file names
+    the file, the key and the fix."""
+    warehouse, _ = databases
+    rows = good_rows("raw.fire__fires", 10)
+    for i in (1, 2, 3):
+        rows[i] = dict(rows[0], xzqhdm="110112001201")
+    rows[0]["xzqhdm"] = "110112001201"
+    with connect(warehouse) as conn:
+        _staged_master(conn)
+        insert_batch(conn, "raw.fire__fires", rows, "fires.d", source_ref="丁区火灾.xlsx")
+
+    report = run_quality_checks(
+        warehouse, SEP, tmp_path, batch_ids=["fires.d"], layers=["raw"], data_docs=False
+    )
+    assert report.success and report.blocking == []
+    (repeated,) = report.reported
+    assert repeated.check == "duplicate keys hzbh" and repeated.units == ["110112001 一镇"]
+    assert "rule 3" in (repeated.rule or "") and "staging keeps one copy" in repeated.rule
+    assert "passed with 1 reported failure(s)" in report.summary()
+    report.raise_if_failed()  # nothing blocks
+
+    strict = tmp_path / "quality.yml"
+    strict.write_text("default: block\n", encoding="utf-8")
+    settings = get_settings().model_copy(update={"quality_file": strict})
+    report = run_quality_checks(
+        warehouse, SEP, tmp_path, batch_ids=["fires.d"], layers=["raw"], data_docs=False,
+        settings=settings,
+    )  # fmt: skip
+    assert not report.success and [f.check for f in report.blocking] == ["duplicate keys hzbh"]
+    with pytest.raises(QualityGateFailed, match="duplicate keys hzbh"):
+        report.raise_if_failed()
+
+    strict.write_text("default: warn\nrules:\n  - {check: 'window *', act: report}\n")
+    settings = get_settings().model_copy(update={"quality_file": strict})
+    with pytest.raises(ConfigError) as bad:
+        run_quality_checks(warehouse, SEP, tmp_path, layers=["raw"], settings=settings)
+    message = str(bad.value)
+    assert str(strict) in message and "default: must be block or report" in message
+    assert "rules.0.act: unknown key" in message and "rules.0.action: required" in message

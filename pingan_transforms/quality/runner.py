@@ -1,11 +1,15 @@
 """Run the suites of ``expectations/`` as one Great Expectations checkpoint for a month.
 
-- **What is validated.** Every raw suite on each of the month's source batches
-  separately (a batch is one GX batch: a query asset reading ``where _batch_id = …``),
-  so that every result names the source batch it judged; every mart suite on the
-  mart's rows of the month. Which raw batches are the month's is decided per table
-  (``RawTable.selection``): batches cut by the month's run, file drops holding rows of
-  the month, the region master in force; or the caller names the batches.
+- **What is validated.** Every raw suite once, on all of the month's source batches of
+  its table (one GX batch: a query asset reading ``where _batch_id in (…)``); its row
+  checks judge each delivery (batch) on its own and name the deliveries at fault
+  (expectations/_common.py). Every mart suite on the mart's rows of the month. Which
+  raw batches are the month's is decided per table (``RawTable.selection``): batches
+  cut by the month's run, file drops holding rows of the month, the region master in
+  force; or the caller names the batches.
+- **What a failure does.** The gate policy (``config/quality.yml``, quality/policy.py)
+  says per failure whether it blocks publication or is reported; either way the report
+  names the deliveries at fault and the units (towns) the failing rows touch.
 - **Where.** An ephemeral GX context, built from code on every run: nothing of GX is
   kept in the repository or the state dir, and two runs (two months) share nothing.
   The validation results (GX JSON), this gate's report (JSON) and the Data Docs site go
@@ -26,15 +30,18 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from pingan_transforms.months import Month
+from pingan_transforms.quality.policy import GatePolicy, gate_policy
 from pingan_transforms.quality.report import (
+    BLOCK,
     CheckFailure,
+    Delivery,
     QualityGateFailed,
     QualityReport,
     ValidatedData,
@@ -51,15 +58,23 @@ SITE = "pingan_quality"
 _READ_ONLY = "-c default_transaction_read_only=on"
 
 
+#: Distinct region codes of a failed check's rows looked up for the units it touches.
+MAX_UNIT_CODES = 20_000
+
+
 @dataclass(frozen=True)
 class PlannedValidation:
-    """One validation of the checkpoint: a suite and the data it runs on."""
+    """One validation of the checkpoint: a suite and the data it runs on (for a raw
+    suite, the month's batches of its table, with their source refs)."""
 
     spec: Any  # expectations.SuiteSpec
     asset_name: str
     query: str
-    batch_id: str | None = None
-    source_ref: str | None = None
+    batches: tuple[tuple[str, str | None], ...] = ()
+
+    @property
+    def batch_ids(self) -> list[str]:
+        return [b for b, _ in self.batches]
 
 
 def run_quality_checks(
@@ -82,6 +97,7 @@ def run_quality_checks(
     """
     started = time.monotonic()
     settings = settings or get_settings()
+    policy = gate_policy(settings)  # a bad policy file stops before any work
     month = Month.parse(month) if isinstance(month, str) else month
     unknown = set(layers) - set(LAYERS)
     if unknown:
@@ -118,12 +134,16 @@ def run_quality_checks(
             for result in checkpoint_result.run_results.values():
                 asset = result.meta["active_batch_definition"]["data_asset_name"]
                 planned = by_asset[asset]
-                failed = [_failure(conn, planned, r) for r in result.results if not r.success]
+                failed = [
+                    _decided(policy, _failure(conn, planned, r))
+                    for r in result.results
+                    if not r.success
+                ]
                 failures.extend(failed)
                 validated.append(
                     ValidatedData(
                         suite=planned.spec.name,
-                        batch_id=planned.batch_id,
+                        batches=planned.batch_ids,
                         success=bool(result.success),
                         evaluated=len(result.results),
                         failed=len(failed),
@@ -136,7 +156,7 @@ def run_quality_checks(
     index = docs_dir / "index.html"
     report = QualityReport(
         month=str(month),
-        success=not failures,
+        success=not any(f.action == BLOCK for f in failures),
         failures=failures,
         validated=validated,
         not_validated=not_validated,
@@ -235,14 +255,13 @@ def plan_validations(
         if not batches:
             why = "not among the batches named" if named is not None else "no batch"
             not_validated.append(f"{spec.name}: {why} for {scope.month}")
-        for batch_id, source_ref in batches:
+        if batches:
             plan.append(
                 PlannedValidation(
                     spec=spec,
-                    asset_name=f"{spec.name}@{batch_id}",
-                    query=spec.raw.asset_query(batch_id),
-                    batch_id=batch_id,
-                    source_ref=source_ref,
+                    asset_name=spec.name,
+                    query=spec.raw.asset_query([b for b, _ in batches]),
+                    batches=tuple(batches),
                 )
             )
     return plan, not_validated
@@ -378,6 +397,11 @@ def _checkpoint(
 # --- failures --------------------------------------------------------------------------------
 
 
+def _decided(policy: GatePolicy, failure: CheckFailure) -> CheckFailure:
+    action, rule = policy.decide(failure)
+    return replace(failure, action=action, rule=rule)
+
+
 def _failure(conn: Any, planned: PlannedValidation, result: Any) -> CheckFailure:
     config = result.expectation_config
     kwargs = dict(config.kwargs)
@@ -397,23 +421,30 @@ def _failure(conn: Any, planned: PlannedValidation, result: Any) -> CheckFailure
     if error:  # the driver's first line says it; the results JSON has the rest
         error = error.strip().splitlines()[0]
     rows: list[dict[str, Any]] = []
+    deliveries = [Delivery(b, ref) for b, ref in planned.batches]
+    units: list[str] = []
+    unplaced = 0
     if config.type == "unexpected_rows_expectation" and error is None:
-        rows = _failing_rows(conn, kwargs["unexpected_rows_query"], planned.query)
+        failing = _failing_query(kwargs["unexpected_rows_query"], planned.query)
+        rows = _sample(conn, failing)
+        if planned.batches:
+            refs = dict(planned.batches)
+            deliveries = _deliveries(conn, failing, refs) or deliveries
+            units, unplaced = _units(conn, failing)
     else:
         rows = _partial_rows(outcome, kwargs.get("column"))
-    if planned.batch_id is not None:
-        rows = [{"_batch_id": planned.batch_id, **r} for r in rows]
     return CheckFailure(
         suite=planned.spec.name,
         check=meta.get("check") or config.type,
         expectation=config.type,
         description=config.description or config.type,
         observed=_observed(config.type, kwargs, outcome, error),
-        batch_id=planned.batch_id,
-        source_ref=planned.source_ref,
+        deliveries=deliveries,
         column=kwargs.get("column"),
         sample_rows=[_jsonable(r) for r in rows],
         error=error,
+        units=units,
+        unplaced_rows=unplaced,
     )
 
 
@@ -447,18 +478,81 @@ def _observed(kind: str, kwargs: dict, outcome: dict, error: str | None) -> str:
     return json.dumps(outcome, ensure_ascii=False, default=str)[:300]
 
 
-def _failing_rows(conn: Any, template: str, asset_query: str) -> list[dict[str, Any]]:
-    """The failing rows of a SQL check, substituted the way GX substitutes the batch."""
+def _failing_query(template: str, asset_query: str) -> str:
+    """A SQL check's query with the batch substituted the way GX substitutes it."""
     from expectations._common import query_has_join
 
     batch = f"({asset_query})" if query_has_join(template) else f"({asset_query}) AS subselect"
-    query = template.format(batch=batch)
-    try:
-        cursor = conn.execute(f"select * from ({query}) as failing limit {SAMPLE_ROWS}")
-    except Exception as exc:  # the check itself reported; a sample is a courtesy
-        return [{"sample_error": str(exc).strip()}]
+    return template.format(batch=batch)
+
+
+def _query(conn: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql)
     names = [c.name for c in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _sample(conn: Any, failing: str) -> list[dict[str, Any]]:
+    """The first failing rows of a SQL check."""
+    try:
+        return _query(conn, f"select * from ({failing}) as failing limit {SAMPLE_ROWS}")
+    except Exception as exc:  # the check itself reported; a sample is a courtesy
+        return [{"sample_error": str(exc).strip()}]
+
+
+def _columns(conn: Any, failing: str) -> set[str]:
+    cursor = conn.execute(f"select * from ({failing}) as failing limit 0")
+    return {c.name for c in cursor.description or []}
+
+
+def _deliveries(conn: Any, failing: str, refs: dict[str, str | None]) -> list[Delivery]:
+    """The deliveries (source batches) a raw check's failing rows came in, with the
+    delivery's defective and total rows when the check judges deliveries."""
+    try:
+        columns = _columns(conn, failing)
+        if "_batch_id" not in columns:
+            return []
+        counts = "defective_rows" in columns and "delivery_rows" in columns
+        shown = "max(defective_rows), max(delivery_rows)" if counts else "null, null"
+        found = conn.execute(
+            f"select _batch_id, {shown} from ({failing}) as failing"
+            " group by _batch_id order by _batch_id"
+        ).fetchall()
+    except Exception:  # the check reported the error; the deliveries are a courtesy
+        return []
+    return [Delivery(b, refs.get(b), d, n) for b, d, n in found]
+
+
+def _units(conn: Any, failing: str) -> tuple[list[str], int]:
+    """The units (towns, as "code name") that a raw check's failing rows name, and how
+    many failing rows name none: a village counts for its town; a county-level code
+    for the county. The staged region master says which codes exist."""
+    try:
+        if "region_code" not in _columns(conn, failing):
+            return [], 0
+        found = conn.execute(
+            f"select region_code, count(*) from ({failing}) as failing"
+            f" group by region_code order by region_code limit {MAX_UNIT_CODES}"
+        ).fetchall()
+        codes = [c for c, _ in found if c]
+        master = conn.execute(
+            "select r.region_code, r.region_name, r.region_level, p.region_code, p.region_name"
+            " from staging.stg_regions__regions as r"
+            " left join staging.stg_regions__regions as p on p.region_code = r.parent_code"
+            " where r.region_code = any(%s)",
+            (codes,),
+        ).fetchall()
+    except Exception:  # no staged master yet (a raw-only gate): the rows still say
+        return [], 0
+    unit_of: dict[str, str] = {}
+    for code, name, level, parent_code, parent_name in master:
+        if level == "village" and parent_code:
+            unit_of[code] = f"{parent_code} {parent_name}"
+        else:
+            unit_of[code] = f"{code} {name}"
+    units = sorted({unit_of[c] for c in codes if c in unit_of})
+    unplaced = sum(n for c, n in found if not c or c not in unit_of)
+    return units, unplaced
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

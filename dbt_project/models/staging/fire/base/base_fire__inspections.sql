@@ -19,10 +19,8 @@ regions as (
 cleaned as (
 
     select
-        -- 2024-08 as exported; 2024年8月 as people also type it
-        nullif(
-            regexp_replace(trim(tjyf), '^([0-9]{4})年([0-9]{1,2})月$', '\1-\2'), ''
-        )                                               as stat_month_text,
+        -- 2024-08 as exported; 2024年8月 as people also type it (month_or_null reads both)
+        nullif(trim(tjyf), '')                          as stat_month_text,
         nullif(trim(xzqhdm), '')                        as region_code,
         nullif(trim(xzjdmc), '')                        as township_name,
         nullif(trim(jcdws), '')                         as units_inspected_text,

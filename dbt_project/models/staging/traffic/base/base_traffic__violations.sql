@@ -51,10 +51,7 @@ typed as (
 
     select
         cleaned.*,
-        case
-            when stat_month_text ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'
-                then cast(stat_month_text || '-01' as date)
-        end                                             as stat_month,
+        {{ month_or_null('stat_month_text') }}         as stat_month,
         {{ safe_cast_numeric('violation_count_text', 'integer') }}
                                                         as violation_count,
         {{ safe_cast_timestamp('source_updated_at_text', 'timestamptz') }}

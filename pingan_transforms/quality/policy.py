@@ -1,0 +1,105 @@
+"""The gate policy (``config/quality.yml``): which failed checks block a month's publication
+and which are reported with the units they touch.
+
+A check fails only beyond its tolerance (set per check in ``expectations/``); what a
+failure then does is the office's decision, not the suite author's, so it lives in
+configuration: the first rule whose ``suite`` and ``check`` patterns (shell-style, as
+in ``fnmatch``) match the failure decides, else ``default``. A check that could not run
+at all (a missing table, a broken query) always blocks, whatever the rules say: a gate
+that did not look has not passed.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pingan_transforms.quality.report import BLOCK, CheckFailure
+from pingan_transforms.settings import ConfigError, Settings
+
+Action = Literal["block", "report"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyRule(_Strict):
+    suite: str = "*"  # pattern on the suite (table) name: raw.fire__*, marts.*
+    check: str = "*"  # pattern on the check's short name: window *, duplicate keys *
+    action: Action
+    why: str | None = None  # said in the report next to the failure
+
+    def matches(self, failure: CheckFailure) -> bool:
+        return fnmatchcase(failure.suite, self.suite) and fnmatchcase(failure.check, self.check)
+
+    def describe(self) -> str:
+        return f"suite {self.suite!r}, check {self.check!r} → {self.action}"
+
+
+class GatePolicy(_Strict):
+    default: Action = "block"
+    rules: list[PolicyRule] = []
+    path: Path = Path("config/quality.yml")
+
+    def decide(self, failure: CheckFailure) -> tuple[str, str]:
+        """The failure's action and the rule (or default) that decided it."""
+        if failure.error:
+            return BLOCK, "a check that could not run always blocks"
+        for number, rule in enumerate(self.rules, 1):
+            if rule.matches(failure):
+                why = f": {rule.why}" if rule.why else ""
+                return rule.action, f"{self.path} rule {number} ({rule.describe()}){why}"
+        return self.default, f"{self.path} default ({self.default})"
+
+
+def load_policy(path: Path) -> GatePolicy:
+    """Read and validate the policy file; every problem names the file, the key and the fix."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"quality gate policy {path} does not exist: set PINGAN_QUALITY_FILE or restore "
+            "config/quality.yml (default: block|report, rules: [{suite, check, action}])"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with default and rules")
+    try:
+        return GatePolicy.model_validate({**(data or {}), "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            message = err["msg"]
+            if err["type"] == "literal_error":
+                message = "must be block or report"
+            elif err["type"] == "missing":
+                message = "required: add it (block or report)"
+            elif err["type"] == "extra_forbidden":
+                allowed = "suite, check, action, why" if key.startswith("rules.") else (
+                    "default, rules"
+                )
+                message = f"unknown key: remove it or correct its name (allowed: {allowed})"
+            problems.append(f"  {key}: {message}")
+        raise ConfigError(f"{path}: invalid quality gate policy:\n" + "\n".join(problems)) from None
+
+
+@cache
+def _cached(path: str, mtime: float) -> GatePolicy:
+    return load_policy(Path(path))
+
+
+def gate_policy(settings: Settings) -> GatePolicy:
+    path = settings.quality_policy_path
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return load_policy(path)  # raises the ConfigError naming the file
+    return _cached(str(path), mtime)
