@@ -83,8 +83,8 @@ def load_policy(path: Path) -> GatePolicy:
             elif err["type"] == "missing":
                 message = "required: add it (block or report)"
             elif err["type"] == "extra_forbidden":
-                allowed = "suite, check, action, why" if key.startswith("rules.") else (
-                    "default, rules"
+                allowed = (
+                    "suite, check, action, why" if key.startswith("rules.") else ("default, rules")
                 )
                 message = f"unknown key: remove it or correct its name (allowed: {allowed})"
             problems.append(f"  {key}: {message}")
