@@ -33,7 +33,7 @@ create table marts.region_index_monthly (
     region_level text, peer_group_code text, peer_group_name text, score numeric(6,2) not null,
     tree_score numeric(6,2), adjustment_points numeric(6,2), cap_adjustment numeric(6,2),
     grade text not null, grade_colour text, stars integer, warning_level text,
-    consecutive_reds integer, escalated boolean, veto_fired boolean,
+    consecutive_reds integer, escalated boolean, red_run_months text, veto_fired boolean,
     rank_in_peer_group integer not null, units_ranked integer, previous_rank integer,
     rank_change integer, previous_score numeric(6,2), score_change_pct numeric(8,2),
     previous_restated boolean, last_year_rank integer, last_year_score numeric(6,2),
@@ -99,6 +99,7 @@ def _monthly_rows() -> list[dict]:
             region_name=name, region_level="township", peer_group_code="110112",
             peer_group_name="通州区", score=score, grade=grade, grade_colour=colour,
             stars=stars, warning_level=warning, consecutive_reds=reds, escalated=esc,
+            red_run_months="2024-07-01,2024-08-01,2024-09-01" if reds == 3 else None,
             veto_fired=veto, rank_in_peer_group=rank, units_ranked=4, previous_rank=prev,
             rank_change=prev - rank, previous_score=ps, score_change_pct=round(change_pct, 2),
             previous_restated=True,
@@ -244,7 +245,9 @@ def test_bulletin_html_and_pdf_say_the_month(marts, tmp_path: Path) -> None:
     assert "警情总数4530起，环比下降4.61%" in html and "↑5.94%" in html
     assert "282/393" in html and "71.76%" in html and "↓7.26个百分点" in html
     # warnings, escalation, veto, restated comparison
-    assert "红色预警（1个）" in html and "提级督办" in html and "连续3个月红色预警" in html
+    assert "红色预警（1个）" in html and "提级督办" in html
+    # the escalation names the months it counts
+    assert "杨庄街道（连续3个月红色预警：2024年7月、2024年8月、2024年9月）" in html
     assert "一票否决" in html and "漷县镇本月发生一票否决事项" in html
     assert "已按第2版方案重新计算" in html
     assert "本次修订说明" not in html
@@ -366,6 +369,20 @@ def test_stems_and_wording() -> None:
     assert bulletin.number(Decimal("282.0000")) == "282"
     assert bulletin.area_word("通州区") == "全区" and bulletin.area_word("小榄镇") == "全镇"
     assert bulletin.area_word("中山市") == "全市"
+
+
+def test_escalation_names_the_months_counted() -> None:
+    """A red run counts the months as published: a month never published (February,
+    not scored) is not named, and the line says that such months do not count."""
+    months = bulletin._months("2024-12-01,2025-01-01,2025-03-01")
+    assert months == (Month(2024, 12), Month(2025, 1), Month(2025, 3))
+    gap = bulletin.UnitStatus(3, True, False, months)
+    assert bulletin.red_run_text(gap) == (
+        "连续3个月红色预警：2024年12月、2025年1月、2025年3月（未发布的月份不计）"
+    )
+    run = bulletin.UnitStatus(2, False, False, bulletin._months("2025-01-01,2025-02-01"))
+    assert bulletin.red_run_text(run) == "连续2个月红色预警：2025年1月、2025年2月"
+    assert bulletin._months(None) == ()
 
 
 def test_trend_chart_with_one_or_two_months() -> None:

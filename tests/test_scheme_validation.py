@@ -557,6 +557,11 @@ def test_show_renders_the_tree_with_points() -> None:
     assert "categories / indicators / items: 5 / 12 / 34" in text
     assert "30  社会治安 SHZA" in text
     assert "一票否决 when > 0: −5 points, grade at most 平稳" in text
+    # min_count counts raw events (AQYH_JQ_02 normalises v and the base, not min_count)
+    assert "(scored when the base has ≥ 10 events, not normalised)" in text
+    assert "the mean of the same month 1, 2 and 3 years back (those present)" in text
+    assert "escalated at the 3rd red month in a row (months as published)" in text
+    assert "tie-break (category scores, in order): SHZA, MDJF, AQYH" in text
 
 
 def test_cli_validate_bad_file_exits_1_without_traceback(tmp_path, scheme, capsys) -> None:

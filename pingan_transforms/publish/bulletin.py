@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +112,9 @@ class UnitStatus:
     consecutive_reds: int | None
     escalated: bool
     veto_fired: bool
+    # the months consecutive_reds counts, oldest first: the months as published, so a
+    # month never published is not among them (schemes/README.md, consecutive reds)
+    red_run_months: tuple[Month, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,7 @@ class BulletinData:
 
 
 _STATUS_SQL = """
-    select region_code, consecutive_reds, escalated, veto_fired
+    select region_code, consecutive_reds, escalated, veto_fired, red_run_months
     from marts.region_index_monthly where scheme_code = %s and month_start = %s
 """
 _ITEMS_SQL = """
@@ -241,6 +245,11 @@ _CATEGORY_HISTORY_SQL = """
 """
 
 
+def _months(text: str | None) -> tuple[Month, ...]:
+    """``2025-01-01,2025-03-01`` (red_run_months) as months."""
+    return tuple(Month.parse(day.strip()[:7]) for day in (text or "").split(",") if day.strip())
+
+
 def _rows(conn: psycopg.Connection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
@@ -262,7 +271,7 @@ def read_bulletin_data(conn: psycopg.Connection, scheme_code: str, month: Month)
     key = (scheme_code, month.first_day)
     status = {
         r["region_code"]: UnitStatus(r["consecutive_reds"], bool(r["escalated"]),
-                                     bool(r["veto_fired"]))
+                                     bool(r["veto_fired"]), _months(r["red_run_months"]))
         for r in _rows(conn, _STATUS_SQL, key)
     }  # fmt: skip
     movers = [u.row.region_code for u in _movers(ranking.units)]
@@ -887,8 +896,7 @@ def _warning_section(ctx: _Context) -> Section:
     escalated = [u for u in units if status.get(u.row.region_code, _NO_STATUS).escalated]
     if escalated:
         names = listing(
-            f"{u.row.region_name}（连续{status[u.row.region_code].consecutive_reds}个月红色预警）"
-            for u in escalated
+            f"{u.row.region_name}（{red_run_text(status[u.row.region_code])}）" for u in escalated
         )
         label = Run("提级督办：", bold=True, colour=DOWN)
         blocks.append(para(label, f"{names}，列为提级督办对象，由领导小组办公室挂牌督办。"))
@@ -908,6 +916,18 @@ def _warning_section(ctx: _Context) -> Section:
 
 
 _NO_STATUS = UnitStatus(None, False, False)
+
+
+def red_run_text(status: UnitStatus) -> str:
+    """``连续3个月红色预警：2024年12月、2025年1月、2025年3月（未发布的月份不计）``: the run
+    and the months it counts; the note when a month in between was never published."""
+    text = f"连续{status.consecutive_reds}个月红色预警"
+    months = status.red_run_months
+    if months:
+        text += "：" + listing(month_text(m) for m in months)
+        if any(later != earlier.shift(1) for earlier, later in pairwise(months)):
+            text += "（未发布的月份不计）"
+    return text
 
 
 def _revision_section(ctx: _Context) -> Section | None:

@@ -146,6 +146,7 @@ class Change(ItemBase):
     compare_to: CompareTo
     per_unit: PerUnit
     cap: Points | None = None
+    # events in the raw base (before normalisation) below which the item is not scored
     min_count: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(0)
 
     def parameters(self) -> dict[str, Any]:
@@ -296,7 +297,7 @@ class Scheme(_Strict):
     scope: RegionCode
     total_points: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
     total_cap: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
-    tie_break: list[Code] = []
+    tie_break: list[Code] = []  # any number of category codes, each deciding in turn
     grades: list[Grade] = Field(min_length=1)
     stars: Stars | None = None
     warnings: Warnings | None = None

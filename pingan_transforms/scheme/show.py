@@ -21,7 +21,7 @@ _NORMALISATION = {
 _COMPARE = {
     "previous_month": "the previous month",
     "same_month_last_year": "the same month last year",
-    "three_year_average": "the 3-year average of the same month",
+    "three_year_average": "the mean of the same month 1, 2 and 3 years back (those present)",
 }
 
 
@@ -32,6 +32,13 @@ def n(value: Decimal | int | None) -> str:
     if isinstance(value, int):
         return str(value)
     return format(value.normalize(), "f")
+
+
+def _ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th … 11th, 12th, 13th … 21st."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
 
 
 def rule_summary(item: ItemBase) -> str:
@@ -54,7 +61,8 @@ def rule_summary(item: ItemBase) -> str:
             f"at most −{n(p['cap'])}"
         )
         if p["min_count"]:
-            text += f" (scored when the base is ≥ {n(p['min_count'])})"
+            # min_count counts events in the raw base, before any normalisation
+            text += f" (scored when the base has ≥ {n(p['min_count'])} events, not normalised)"
     elif rule == "peer_position":
         text = f"position among peers, {p['better']} is better"
     elif rule == "survey_scale":
@@ -102,10 +110,13 @@ def render_scheme(scheme: Scheme, catalogue: Catalogue | None = None) -> str:
         w = scheme.warnings
         text = f"warnings: red < {n(w.red_below)}, yellow < {n(w.yellow_below)}"
         if w.escalate_after:
-            text += f", escalated after {w.escalate_after} red months in a row"
+            text += (
+                f", escalated at the {_ordinal(w.escalate_after)} red month in a row"
+                " (months as published)"
+            )
         lines.append(text)
     if scheme.tie_break:
-        lines.append("tie-break: " + ", ".join(scheme.tie_break))
+        lines.append("tie-break (category scores, in order): " + ", ".join(scheme.tie_break))
     counts = (
         len(scheme.categories),
         sum(1 for _ in scheme.indicators()),

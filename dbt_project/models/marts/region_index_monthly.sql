@@ -66,6 +66,7 @@ final as (
         published.warning_level,
         published.consecutive_reds,
         published.escalated,
+        published.red_run_months,
         published.veto_fired,
         published.rank_in_peer_group,
         published.units_ranked,

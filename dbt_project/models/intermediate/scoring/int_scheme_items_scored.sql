@@ -3,6 +3,9 @@
     within [0, points]; the two adjustment rules (veto, rank_movement) give signed
     points outside the point budget. `scoring_note` says why an item scored as it
     did when the rule could not apply (no data, too few cases, first month).
+    `change`: min_count is compared with the raw base (a count of events), the change
+    % with the normalised one. `rank_movement`: places gained on the tree-score rank,
+    ordered as the published ranking is (tie-break categories included).
     Grain: scheme × version × region × month × item. -#}
 with
 
@@ -15,6 +18,12 @@ valued as (
 bands as (
 
     select * from {{ ref('stg_schemes__item_bands') }}
+
+),
+
+tie_breaks as (
+
+    select * from {{ ref('stg_schemes__tie_breaks') }}
 
 ),
 
@@ -154,15 +163,79 @@ tree_totals as (
 
 ),
 
+category_tree_scores as (
+
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        category_code,
+        sum(item_score)                                 as category_score
+    from rounded
+    where rule not in ('veto', 'rank_movement')
+    group by scheme_code, scheme_version, region_code, month_start, category_code
+
+),
+
+tree_tie_break_ranks as (
+
+    {#- the published ranking's tie-break, on the categories' tree scores (before
+        adjustments, as the tree score): macros/tie_break_key.sql -#}
+    select
+        tree_totals.scheme_code,
+        tree_totals.scheme_version,
+        tree_totals.region_code,
+        tree_totals.month_start,
+        tie_breaks.position,
+        dense_rank() over (
+            partition by tree_totals.scheme_code, tree_totals.scheme_version,
+                tree_totals.month_start, tree_totals.peer_group_code, tie_breaks.position
+            order by category_tree_scores.category_score desc nulls last
+        )                                               as category_rank
+    from tree_totals
+    inner join tie_breaks
+        on tree_totals.scheme_code = tie_breaks.scheme_code
+        and tree_totals.scheme_version = tie_breaks.scheme_version
+    left join category_tree_scores
+        on tree_totals.scheme_code = category_tree_scores.scheme_code
+        and tree_totals.scheme_version = category_tree_scores.scheme_version
+        and tree_totals.region_code = category_tree_scores.region_code
+        and tree_totals.month_start = category_tree_scores.month_start
+        and tie_breaks.category_code = category_tree_scores.category_code
+
+),
+
+tree_tie_break_keys as (
+
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        {{ tie_break_key('category_rank', 'position') }} as tie_break_key
+    from tree_tie_break_ranks
+    group by scheme_code, scheme_version, region_code, month_start
+
+),
+
 tree_ranks as (
 
+    {#- ordered as the published ranking is: score, then the tie-break categories -#}
     select
         tree_totals.*,
         rank() over (
-            partition by scheme_code, scheme_version, month_start, peer_group_code
-            order by tree_score desc
+            partition by tree_totals.scheme_code, tree_totals.scheme_version,
+                tree_totals.month_start, tree_totals.peer_group_code
+            order by tree_totals.tree_score desc,
+                tree_tie_break_keys.tie_break_key asc nulls last
         )                                               as tree_rank
     from tree_totals
+    left join tree_tie_break_keys
+        on tree_totals.scheme_code = tree_tie_break_keys.scheme_code
+        and tree_totals.scheme_version = tree_tie_break_keys.scheme_version
+        and tree_totals.region_code = tree_tie_break_keys.region_code
+        and tree_totals.month_start = tree_tie_break_keys.month_start
 
 ),
 

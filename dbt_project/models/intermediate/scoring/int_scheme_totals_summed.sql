@@ -2,7 +2,8 @@
     in-tree items), the adjustments (veto and rank movement), and the total clipped
     to [0, total_cap]; `cap_adjustment` is what the clipping removed, so that
     category scores + cap_adjustment = total exactly. Also carries the veto's grade
-    ceiling and the category scores the tie-break orders by.
+    ceiling and the tie-break key the rank orders by after the total (every
+    `tie_break` category in order, however many; macros/tie_break_key.sql).
     Grain: scheme × version × region × month. -#}
 with
 
@@ -65,23 +66,58 @@ veto_ceilings as (
 
 ),
 
-tie_break_scores as (
+category_scores as (
 
     select
-        item_scores.scheme_code,
-        item_scores.scheme_version,
-        item_scores.region_code,
-        item_scores.month_start,
-        sum(item_scores.item_score) filter (where tie_breaks.position = 1) as tie_break_1,
-        sum(item_scores.item_score) filter (where tie_breaks.position = 2) as tie_break_2,
-        sum(item_scores.item_score) filter (where tie_breaks.position = 3) as tie_break_3
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        category_code,
+        sum(item_score)                                     as category_score
     from item_scores
+    group by scheme_code, scheme_version, region_code, month_start, category_code
+
+),
+
+tie_break_ranks as (
+
+    {#- every unit × every tie-break category of its version, ranked within the peer
+        group: 1 = the best category score (adjustments included, as published) -#}
+    select
+        summed.scheme_code,
+        summed.scheme_version,
+        summed.region_code,
+        summed.month_start,
+        tie_breaks.position,
+        dense_rank() over (
+            partition by summed.scheme_code, summed.scheme_version, summed.month_start,
+                summed.peer_group_code, tie_breaks.position
+            order by category_scores.category_score desc nulls last
+        )                                                   as category_rank
+    from summed
     inner join tie_breaks
-        on item_scores.scheme_code = tie_breaks.scheme_code
-        and item_scores.scheme_version = tie_breaks.scheme_version
-        and item_scores.category_code = tie_breaks.category_code
-    group by item_scores.scheme_code, item_scores.scheme_version,
-        item_scores.region_code, item_scores.month_start
+        on summed.scheme_code = tie_breaks.scheme_code
+        and summed.scheme_version = tie_breaks.scheme_version
+    left join category_scores
+        on summed.scheme_code = category_scores.scheme_code
+        and summed.scheme_version = category_scores.scheme_version
+        and summed.region_code = category_scores.region_code
+        and summed.month_start = category_scores.month_start
+        and tie_breaks.category_code = category_scores.category_code
+
+),
+
+tie_break_keys as (
+
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        {{ tie_break_key('category_rank', 'position') }}    as tie_break_key
+    from tie_break_ranks
+    group by scheme_code, scheme_version, region_code, month_start
 
 ),
 
@@ -113,20 +149,18 @@ final as (
         cast(clipped.total as numeric(8, 2))                as total_score,
         clipped.veto_fired,
         veto_ceilings.grade_ceiling_order,
-        tie_break_scores.tie_break_1,
-        tie_break_scores.tie_break_2,
-        tie_break_scores.tie_break_3
+        tie_break_keys.tie_break_key
     from clipped
     left join veto_ceilings
         on clipped.scheme_code = veto_ceilings.scheme_code
         and clipped.scheme_version = veto_ceilings.scheme_version
         and clipped.region_code = veto_ceilings.region_code
         and clipped.month_start = veto_ceilings.month_start
-    left join tie_break_scores
-        on clipped.scheme_code = tie_break_scores.scheme_code
-        and clipped.scheme_version = tie_break_scores.scheme_version
-        and clipped.region_code = tie_break_scores.region_code
-        and clipped.month_start = tie_break_scores.month_start
+    left join tie_break_keys
+        on clipped.scheme_code = tie_break_keys.scheme_code
+        and clipped.scheme_version = tie_break_keys.scheme_version
+        and clipped.region_code = tie_break_keys.region_code
+        and clipped.month_start = tie_break_keys.month_start
 
 )
 

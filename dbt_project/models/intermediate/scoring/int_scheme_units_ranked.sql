@@ -2,6 +2,14 @@
     version, with the previous month's and the same month last year's rank and
     score under the same version (so a comparison is never across versions here;
     the marts say when the published months differ in version).
+    Rank: highest total first, then the tie-break key (every `tie_break` category in
+    order); equal on both share a rank.
+    Red runs: a red month counts itself and the months before it as published, in
+    order, back to the last published month that was not red; a month never
+    published (not scored, or scored but not issued) neither counts nor breaks the
+    run, and a published month counts with the version that published it, so a new
+    version's restated history never counts. `red_run_months` lists the months
+    counted (ISO first days, oldest first).
     Grain: scheme × version × region × month. -#}
 with
 
@@ -29,6 +37,12 @@ stars as (
 
 ),
 
+publications as (
+
+    select * from {{ ref('stg_publish__publications') }}
+
+),
+
 ranked as (
 
     select
@@ -36,8 +50,7 @@ ranked as (
         rank() over (
             partition by totals.scheme_code, totals.scheme_version, totals.month_start,
                 totals.peer_group_code
-            order by totals.total_score desc, totals.tie_break_1 desc nulls last,
-                totals.tie_break_2 desc nulls last, totals.tie_break_3 desc nulls last
+            order by totals.total_score desc, totals.tie_break_key asc nulls last
         )                                                   as rank_in_peer_group,
         count(*) over (
             partition by totals.scheme_code, totals.scheme_version, totals.month_start,
@@ -131,9 +144,7 @@ warned as (
             when with_grade.total_score < versions.warning_red_below then 'red'
             when with_grade.total_score < versions.warning_yellow_below then 'yellow'
             else 'green'
-        end                                                 as warning_level,
-        extract(year from with_grade.month_start) * 12
-            + extract(month from with_grade.month_start)    as month_index
+        end                                                 as warning_level
     from with_grade
     inner join versions
         on with_grade.scheme_code = versions.scheme_code
@@ -146,32 +157,150 @@ warned as (
 
 ),
 
+scored_months as (
+
+    select distinct scheme_code, month_start
+    from totals
+
+),
+
+applied_versions as (
+
+    {#- the version that publishes each month: the latest whose valid_from is not
+        after it (as int_scheme_versions_applied, which reads this model) -#}
+    select
+        scored_months.scheme_code,
+        scored_months.month_start,
+        max(versions.scheme_version)                        as scheme_version
+    from scored_months
+    inner join versions
+        on scored_months.scheme_code = versions.scheme_code
+        and versions.valid_from <= scored_months.month_start
+    group by scored_months.scheme_code, scored_months.month_start
+
+),
+
+issued_months as (
+
+    select distinct scheme_code, month_start
+    from publications
+
+),
+
+published_warnings as (
+
+    {#- every month that has been published, as its latest revision says it: the
+        warning under the version that publishes the month (a month whose data changed
+        after it was published is re-issued with these values by the same run,
+        publish.publications.revise_published) -#}
+    select
+        warned.scheme_code,
+        warned.region_code,
+        warned.month_start,
+        coalesce(warned.warning_level = 'red', false)       as is_red
+    from warned
+    inner join applied_versions
+        on warned.scheme_code = applied_versions.scheme_code
+        and warned.scheme_version = applied_versions.scheme_version
+        and warned.month_start = applied_versions.month_start
+    inner join issued_months
+        on warned.scheme_code = issued_months.scheme_code
+        and warned.month_start = issued_months.month_start
+
+),
+
+red_histories as (
+
+    {#- for every red row, the published months before it -#}
+    select
+        red.scheme_code,
+        red.scheme_version,
+        red.region_code,
+        red.month_start,
+        published.month_start                               as published_month,
+        published.is_red
+    from warned as red
+    inner join published_warnings as published
+        on red.scheme_code = published.scheme_code
+        and red.region_code = published.region_code
+        and published.month_start < red.month_start
+    where red.warning_level = 'red'
+
+),
+
+last_breaks as (
+
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        max(case when not is_red then published_month end) as last_break_month
+    from red_histories
+    group by scheme_code, scheme_version, region_code, month_start
+
+),
+
+run_months as (
+
+    {#- the red row's own month, and the published red months since the last
+        published month that was not red -#}
+    select
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        month_start                                         as run_month
+    from warned
+    where warning_level = 'red'
+
+    union all
+
+    select
+        red_histories.scheme_code,
+        red_histories.scheme_version,
+        red_histories.region_code,
+        red_histories.month_start,
+        red_histories.published_month                       as run_month
+    from red_histories
+    left join last_breaks
+        on red_histories.scheme_code = last_breaks.scheme_code
+        and red_histories.scheme_version = last_breaks.scheme_version
+        and red_histories.region_code = last_breaks.region_code
+        and red_histories.month_start = last_breaks.month_start
+    where red_histories.is_red
+        and (last_breaks.last_break_month is null
+             or red_histories.published_month > last_breaks.last_break_month)
+
+),
+
 red_runs as (
 
     select
-        warned.*,
-        max(case when warning_level is distinct from 'red' then month_index end) over unit_history
-                                                            as last_not_red_index,
-        min(month_index) over unit_history                  as first_index
-    from warned
-    window unit_history as (
-        partition by scheme_code, scheme_version, region_code
-        order by month_index
-        rows between unbounded preceding and current row
-    )
+        scheme_code,
+        scheme_version,
+        region_code,
+        month_start,
+        count(*)                                            as consecutive_reds,
+        {{ dbt.listagg('cast(run_month as ' ~ dbt.type_string() ~ ')', "','",
+                       'order by run_month') }}             as red_run_months
+    from run_months
+    group by scheme_code, scheme_version, region_code, month_start
 
 ),
 
 counted as (
 
     select
-        red_runs.*,
-        case
-            when warning_level = 'red'
-                then month_index - coalesce(last_not_red_index, first_index - 1)
-            else 0
-        end                                                 as consecutive_reds
-    from red_runs
+        warned.*,
+        coalesce(red_runs.consecutive_reds, 0)              as consecutive_reds,
+        red_runs.red_run_months
+    from warned
+    left join red_runs
+        on warned.scheme_code = red_runs.scheme_code
+        and warned.scheme_version = red_runs.scheme_version
+        and warned.region_code = red_runs.region_code
+        and warned.month_start = red_runs.month_start
 
 ),
 
@@ -218,6 +347,7 @@ final as (
         warning_level,
         cast(consecutive_reds as integer)                   as consecutive_reds,
         coalesce(consecutive_reds >= escalate_after, false) as escalated,
+        red_run_months,
         cast(rank_in_peer_group as integer)                 as rank_in_peer_group,
         cast(units_ranked as integer)                       as units_ranked,
         cast(previous_rank as integer)                      as previous_rank,
