@@ -327,13 +327,17 @@ def _save_reproducibly(wb: Workbook, path: Path, stamp: datetime) -> None:
 
 
 def write_inspection_csv(path: Path, rows: list[list[object]]) -> Path:
-    """GBK-encoded CSV with Chinese headers and CRLF line ends, as Excel saves it."""
+    """GBK-encoded CSV with Chinese headers and CRLF line ends, as Excel saves it.
+
+    Encoded as GB18030, GBK's superset (byte for byte the same on every GBK
+    character), because a few statutory town names are outside GBK (浙江's 干𬒗镇 and
+    鿎石街道, met by the province benchmark); the extractor reads GB18030 anyway."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(INSPECTION_HEADER)
     writer.writerows(["" if v is None else v for v in row] for row in rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buffer.getvalue().encode("gbk"))
+    path.write_bytes(buffer.getvalue().encode("gb18030"))
     return path
 
 
