@@ -705,6 +705,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench-province: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        return measure(args, settings, target, months, province_name, counts)
+    except Exception as exc:  # noqa: BLE001 - one line here, the traceback in a log
+        log = settings.state_dir / "logs" / "bench_error.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"bench-province: stopped by {type(exc).__name__}: {exc} (traceback: {log})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    finally:
+        if settings.embedded and not args.keep:
+            embedded_server(settings).stop()
+
+
+def measure(args, settings, target, months, province_name: str, counts) -> int:
+    """Simulate the months, run them, measure, print the table and write the JSON."""
     from pingan_transforms.simulate.mailbox import mail_catcher
     from pingan_transforms.simulate.sources import simulated_sources
 
@@ -807,8 +823,6 @@ def main(argv: list[str] | None = None) -> int:
     if exit_code:
         print("bench-province: the pipeline run did not succeed (see FAILED above); the "
               "figures are what was measured until it stopped", file=sys.stderr)  # fmt: skip
-    if settings.embedded and not args.keep:
-        embedded_server(settings).stop()
     return exit_code
 
 
