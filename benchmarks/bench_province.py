@@ -129,6 +129,26 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
+def tree_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds (user + system) a process tree has used: each live process's own
+    plus what its reaped children used (PostgreSQL's backends end with their
+    connections and are counted in the postmaster's then). CPU time, unlike wall time,
+    hardly grows when other work shares the cores."""
+    if not pid:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for process in _tree(pid, _children_map()):
+        try:
+            with open(f"/proc/{process}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / tick
+
+
 class MemorySampler(threading.Thread):
     """Peak PSS of this process tree, of the PostgreSQL server's, and of both together,
     sampled every ``interval`` seconds while a DAG run lasts."""
@@ -194,6 +214,7 @@ class MonthResult:
     peak_pss_mib: dict[str, float] = field(default_factory=dict)
     database_mib: float | None = None
     loadavg: tuple[float, float] | None = None  # 1-min load at start and end (other work)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds during the run
     baseline: dict[str, float] | None = None
     ratio_to_baseline: float | None = None
 
@@ -390,6 +411,7 @@ def measure_month(settings, target, month, role: str, postmaster: int | None) ->
     load_start = os.getloadavg()[0]
     log = settings.state_dir / "logs" / f"{month}_{role.replace(' ', '_')}.log"
     result.log = str(log)
+    cpu_before = tree_cpu_seconds(os.getpid()), tree_cpu_seconds(postmaster)
     sampler.start()
     start = time.perf_counter()
     with output_to(log):
@@ -401,6 +423,10 @@ def measure_month(settings, target, month, role: str, postmaster: int | None) ->
             run = None
     result.wall_s = time.perf_counter() - start
     sampler.stop()
+    result.cpu_s = {
+        "pipeline process tree": round(tree_cpu_seconds(os.getpid()) - cpu_before[0], 1),
+        "postgres server": round(tree_cpu_seconds(postmaster) - cpu_before[1], 1),
+    }
     result.loadavg = (round(load_start, 2), round(os.getloadavg()[0], 2))
     if run is not None:
         _read_task_instances(run, result)
@@ -559,9 +585,12 @@ def format_report(report: dict) -> str:
                 f"{m['month']} baseline: COPY {b['rows']:,} rows {b['copy_s']:.2f} s + GROUP BY "
                 f"region, month, category ({b['groups']:,} groups) {b['group_by_s']:.2f} s"
             )
+        cpu = m["cpu_s"]
+        own, server = cpu.get("pipeline process tree", 0), cpu.get("postgres server", 0)
         lines.append(
-            f"{m['month']} 1-min load average at start/end: {m['loadavg']} (2 cores; other "
-            "work on the machine inflates every figure)"
+            f"{m['month']} CPU seconds during the run: pipeline {own:.1f}, postgres {server:.1f}"
+            f"; 1-min load average at start/end: {m['loadavg']} on {os.cpu_count()} cores "
+            "(other work on the machine inflates the wall-clock figures, not the CPU seconds)"
         )
     if report.get("history"):
         h = report["history"]
