@@ -600,6 +600,7 @@ def format_report(report: dict) -> str:
             f"{h['measured_task_s']:.1f} s vs first month {h['first_task_s']:.1f} s: "
             f"ratio {h['ratio']:.2f} (target ≤ {TARGETS['history_ratio']}); per phase: "
             + ", ".join(f"{k} {_fmt(v, '.2f')}" for k, v in h["phase_ratios"].items())
+            + f"; CPU seconds of the whole runs: ratio {_fmt(h['cpu_ratio'], '.2f')}"
         )
     lines.append(
         f"ru_maxrss of this process (whole run, incl. simulation and the in-process "
@@ -635,6 +636,11 @@ def _history_summary(first: MonthResult, last: MonthResult, months_before: int) 
         "phase_ratios": ratios,
         "first_all_tasks_s": round(first.task_s, 1),
         "measured_all_tasks_s": round(last.task_s, 1),
+        # CPU seconds of the whole run (pipeline + PostgreSQL): robust to other work on
+        # the machine, but it covers every task that ran, export and bulletin included
+        "cpu_ratio": round(sum(last.cpu_s.values()) / sum(first.cpu_s.values()), 2)
+        if sum(first.cpu_s.values())
+        else None,
     }
 
 
