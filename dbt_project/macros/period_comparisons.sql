@@ -18,3 +18,22 @@
         round(({{ value_expr }} - {{ base_expr }}) * 100.0 / {{ base_expr }}, 2)
     end
 {%- endmacro %}
+
+{#- The value of `expr` in the row of the same series (`partition_by` columns) dated
+    exactly `months` calendar months before this row's `order_by` date (the first of a
+    month), null when there is no such row. A window frame over that one month: one
+    sort for every offset instead of a self-join per offset. -#}
+{% macro value_months_before(expr, months, partition_by, order_by='month_start') -%}
+    max({{ expr }}) over (
+        partition by {{ partition_by | join(', ') }}
+        order by {{ order_by }}
+        range between interval '{{ months }} months' preceding
+                  and interval '{{ months }} months' preceding
+    )
+{%- endmacro %}
+
+{#- The mean of the expressions that are not null; null when all are. -#}
+{% macro mean_of_present(exprs) -%}
+    ({% for e in exprs %}coalesce({{ e }}, 0){{ ' + ' if not loop.last }}{% endfor %})
+        / nullif({% for e in exprs %}case when {{ e }} is not null then 1 else 0 end{{ ' + ' if not loop.last }}{% endfor %}, 0)
+{%- endmacro %}

@@ -26,6 +26,7 @@ villages as (
     select
         villages.region_code        as village_code,
         villages.parent_code        as township_code,
+        towns.region_name           as parent_name,
         towns.region_name || villages.region_name as full_name,
         villages.longitude,
         villages.latitude
@@ -58,33 +59,84 @@ by_code as (
 
 ),
 
+unplaced as (
+
+    select incident_no, address, longitude, latitude
+    from by_code
+    where code_township is null
+
+),
+
+village_parents as (
+
+    select distinct township_code, parent_name
+    from villages
+
+),
+
+parent_hits as (
+
+    {#- The towns named in an unplaced incident's address: a village's full name
+        starts with its town's, so only the villages of these towns can match, and
+        the address is compared with a town's villages instead of every village of
+        the region set (13,825 in a province). -#}
+    select
+        unplaced.incident_no,
+        village_parents.township_code
+    from unplaced
+    inner join village_parents
+        on {{ dbt.position('village_parents.parent_name', 'unplaced.address') }} > 0
+
+),
+
 village_matches as (
 
     select
-        by_code.incident_no,
+        unplaced.incident_no,
         villages.village_code,
         villages.township_code,
-        count(*) over (partition by by_code.incident_no) as candidates
-    from by_code
+        count(*) over (partition by unplaced.incident_no) as candidates
+    from parent_hits
+    inner join unplaced
+        on parent_hits.incident_no = unplaced.incident_no
     inner join villages
-        on {{ dbt.position('villages.full_name', 'by_code.address') }} > 0
-    where by_code.code_township is null
+        on parent_hits.township_code = villages.township_code
+        and {{ dbt.position('villages.full_name', 'unplaced.address') }} > 0
+
+),
+
+village_cells as (
+
+    {#- Each village in the 3 × 3 grid cells (0.01° × 0.013°) around its own, so that
+        an incident finds the villages within 0.01° / 0.013° of it by an equi-join on
+        its cell rather than by comparing it with every village. -#}
+    select
+        villages.village_code,
+        villages.township_code,
+        villages.longitude,
+        villages.latitude,
+        floor(villages.latitude / 0.01) + lat_step.step     as cell_lat,
+        floor(villages.longitude / 0.013) + lon_step.step   as cell_lon
+    from villages
+    cross join (select -1 as step union all select 0 union all select 1) as lat_step
+    cross join (select -1 as step union all select 0 union all select 1) as lon_step
 
 ),
 
 coordinate_candidates as (
 
     select
-        by_code.incident_no,
-        villages.village_code,
-        villages.township_code,
-        power((by_code.longitude - villages.longitude) * cos(radians(by_code.latitude)), 2)
-            + power(by_code.latitude - villages.latitude, 2)   as distance_sq
-    from by_code
-    inner join villages
-        on abs(by_code.latitude - villages.latitude) < 0.01
-        and abs(by_code.longitude - villages.longitude) < 0.013
-    where by_code.code_township is null
+        unplaced.incident_no,
+        village_cells.village_code,
+        village_cells.township_code,
+        power((unplaced.longitude - village_cells.longitude) * cos(radians(unplaced.latitude)), 2)
+            + power(unplaced.latitude - village_cells.latitude, 2)   as distance_sq
+    from unplaced
+    inner join village_cells
+        on floor(unplaced.latitude / 0.01) = village_cells.cell_lat
+        and floor(unplaced.longitude / 0.013) = village_cells.cell_lon
+    where abs(unplaced.latitude - village_cells.latitude) < 0.01
+      and abs(unplaced.longitude - village_cells.longitude) < 0.013
 
 ),
 
@@ -111,13 +163,12 @@ coordinate_matches as (
 town_matches as (
 
     select
-        by_code.incident_no,
+        unplaced.incident_no,
         towns.township_code,
-        count(*) over (partition by by_code.incident_no) as candidates
-    from by_code
+        count(*) over (partition by unplaced.incident_no) as candidates
+    from unplaced
     inner join towns
-        on {{ dbt.position('towns.township_name', 'by_code.address') }} > 0
-    where by_code.code_township is null
+        on {{ dbt.position('towns.township_name', 'unplaced.address') }} > 0
 
 ),
 
