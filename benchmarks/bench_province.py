@@ -53,7 +53,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +160,7 @@ class MemorySampler(threading.Thread):
         self.postmaster = postmaster
         self.interval = interval
         self.peak_self = self.peak_server = self.peak_both = 0
+        self.peak_self_at: datetime | None = None  # when this process tree peaked
         self._halt = threading.Event()
 
     def sample(self) -> None:
@@ -168,7 +169,8 @@ class MemorySampler(threading.Thread):
         server = 0
         if self.postmaster:
             server = sum(_pss_bytes(p) for p in _tree(self.postmaster, children))
-        self.peak_self = max(self.peak_self, own)
+        if own > self.peak_self:
+            self.peak_self, self.peak_self_at = own, datetime.now(UTC)
         self.peak_server = max(self.peak_server, server)
         self.peak_both = max(self.peak_both, own + server)
 
@@ -217,6 +219,7 @@ class MonthResult:
     database_mib: float | None = None
     loadavg: tuple[float, float] | None = None  # 1-min load at start and end (other work)
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU seconds during the run
+    peak_task: str | None = None  # the task running when the pipeline's PSS peaked
     baseline: dict[str, float] | None = None
     ratio_to_baseline: float | None = None
 
@@ -441,6 +444,12 @@ def measure_month(settings, target, month, role: str, postmaster: int | None) ->
         "postgres server": round(sampler.peak_server / MIB, 1),
         "both": round(sampler.peak_both / MIB, 1),
     }
+    if sampler.peak_self_at is not None:  # which task the pipeline's memory peaked in
+        at = sampler.peak_self_at.isoformat()
+        result.peak_task = next(
+            (t for t, v in result.tasks.items() if v["start"] and v["start"] <= at <= v["end"]),
+            None,
+        )
     if not any(t["state"] in ("success", "failed") for t in result.tasks.values()):
         result.error = result.error or "no task ran"
         return result
@@ -592,6 +601,8 @@ def format_report(report: dict) -> str:
             )
         cpu = m["cpu_s"]
         own, server = cpu.get("pipeline process tree", 0), cpu.get("postgres server", 0)
+        if m["peak_task"]:
+            lines.append(f"{m['month']} the pipeline's memory peaked during {m['peak_task']}")
         lines.append(
             f"{m['month']} CPU seconds during the run: pipeline {own:.1f}, postgres {server:.1f}"
             f"; 1-min load average at start/end: {m['loadavg']} on {os.cpu_count()} cores "
