@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -53,10 +54,34 @@ class LocalAirflow:
         return proc.stdout
 
     def runs(self, dag_id: str) -> list[dict]:
-        out = self.cli("dags", "list-runs", dag_id, "--output", "json")
+        return self._json(self.cli("dags", "list-runs", dag_id, "--output", "json"))
+
+    @staticmethod
+    def _json(out: str) -> list[dict]:
         # the JSON is the line that is a list (log lines may come before it)
         lines = [line for line in out.splitlines() if line.startswith(("[{", "[]"))]
         return json.loads(lines[-1]) if lines else []
+
+    def trigger(self, dag_id: str, logical_date: str, run_id: str) -> None:
+        """``airflow dags trigger`` of ``dag_id`` for ``logical_date`` as ``run_id``."""
+        self.cli("dags", "trigger", dag_id, "--logical-date", logical_date, "--run-id", run_id)
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        """Every task instance of the run: task id -> state (``None`` as "none")."""
+        out = self.cli("tasks", "states-for-dag-run", dag_id, run_id, "--output", "json")
+        return {r["task_id"]: str(r["state"]).lower() for r in self._json(out)}
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 1800) -> str:
+        """Until the run has finished (or is queued again after a clear: then until it
+        finishes again); returns its state, success or failed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            states = {r["run_id"]: r["state"] for r in self.runs(dag_id)}
+            if states.get(run_id) in ("success", "failed"):
+                return states[run_id]
+            time.sleep(3)
+        raise DagRunFailed(f"{dag_id} run {run_id} did not finish in {timeout:.0f}s")
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Until the dag-processor has serialised ``dag_id`` (it can then be triggered)."""
@@ -103,6 +128,12 @@ class LocalAirflow:
                 raise DagRunFailed(f"airflow {name} exited ({proc.returncode}):\n{tail}")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def local_airflow_env(settings: Settings, port: int, metadata_db: str) -> dict[str, str]:
     """The deployment's environment: this process's (source connections, the mail
     catcher) plus Airflow's configuration."""
@@ -136,7 +167,15 @@ def local_airflow_env(settings: Settings, port: int, metadata_db: str) -> dict[s
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # task logs in full (dag.test: WARNING)
+        # the scheduler's and the triggerer's log servers: free ports, so that two
+        # deployments on one machine (a test's beside `make airflow`) do not collide
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos's cache (dbt's partial parse, profiles) in the state dir: one shared by
+        # deployments of other warehouses (the default, /tmp/cosmos) sees the profile
+        # change and makes dbt parse the whole project again (40 s here)
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.state_dir / "cosmos"),
         "GX_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     }
@@ -262,6 +301,7 @@ def _preloaded(component: str) -> None:
     gunicorn's ``--preload``; nothing is shared between tasks but read-only modules.
     """
     import cosmos.operators.local  # noqa: F401
+    import cosmos.operators.watcher  # noqa: F401
     import dbt.adapters.postgres  # noqa: F401
     import dbt.cli.main  # noqa: F401
     from airflow.__main__ import main

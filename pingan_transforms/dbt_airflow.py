@@ -4,13 +4,16 @@ The DAG files call :func:`dbt_task_group`; Cosmos renders the dbt graph from the
 manifest the project builds (:func:`build_manifest`, ``dbt parse``), so parsing a DAG
 never runs dbt, and dbt connects through the Airflow connection
 ``PINGAN_WAREHOUSE_CONN_ID`` (default ``pingan_warehouse``), mapped to a dbt profile
-by Cosmos. ``PINGAN_DBT_TASKS=single`` renders one ``dbt build`` task instead of a task
-per node (:func:`dbt_task_group`). Cosmos is imported inside the functions: the DAG
-files import this module at parse time.
+by Cosmos. ``PINGAN_DBT_TASKS`` chooses how (:func:`dbt_task_group`): ``watcher`` (one
+``dbt build`` and a task per node that watches it), ``per_node`` (a ``dbt build`` per node)
+or ``single`` (one ``dbt build`` task). Cosmos is imported inside the functions: the DAG
+files import this module at parse time, and the watcher's trigger class is made on first
+use (module ``__getattr__``).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -138,14 +141,22 @@ def _configs(settings: Settings) -> tuple[Any, Any, Path]:
 def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> Any:
     """dbt as the task group ``dbt``, as ``PINGAN_DBT_TASKS`` says.
 
-    ``per_node`` (the default): a Cosmos ``DbtTaskGroup``, one task per seed and model
-    running ``dbt build --select <node>`` (the node, then its own tests), so a failing
-    test stops exactly the models downstream of it, as one ``dbt build`` would.
+    ``watcher`` (the default, for a deployment with a scheduler and a triggerer): Cosmos's
+    watcher mode, :func:`_watcher_group`: one ``dbt build`` of the whole project (dbt's
+    threads, the same result as ``single``) and a task per seed, model and model's tests
+    that turns green or red as the build reports that node, without a worker of its own.
+    It cannot run under ``dag.test()``, which renders ``single`` instead
+    (``orchestrate.dag_test_month``).
+    ``per_node``: a Cosmos ``DbtTaskGroup``, one task per seed and model running
+    ``dbt build --select <node>`` (the node, then its own tests), so a failing test stops
+    exactly the models downstream of it, as one ``dbt build`` would.
     ``single``: one Cosmos ``dbt build`` task in the group (same profile, same vars):
     the same result, without the per-task overhead (README, "What Cosmos costs").
     """
     if settings.dbt_tasks == "single":
         return _single_build_group(settings, group_id)
+    if settings.dbt_tasks == "watcher":
+        return _watcher_group(settings, group_id, **kwargs)
     from cosmos import DbtTaskGroup, ExecutionConfig, RenderConfig
     from cosmos.constants import (
         ExecutionMode,
@@ -179,6 +190,271 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
+
+
+# How often a node's trigger asks whether the build has reported the node (seconds).
+WATCHER_POLL_SECONDS = 1.0
+
+
+def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
+    """Cosmos ``ExecutionMode.WATCHER`` in a ``DbtTaskGroup``, made cheap to run.
+
+    Cosmos renders a producer task ``dbt_producer_watcher`` (one ``dbt build`` of the
+    project with the profile's threads, pushing each node's result to XCom as dbt reports
+    it) and, per seed and model, a consumer sensor ``<node>.run`` / ``<node>.seed`` with
+    ``<node>.test`` for its tests (``<node>_run`` for a node without tests;
+    ``TestBehavior.AFTER_EACH``: the producer's build runs the tests, the sensor reads
+    their aggregated result), in dbt's graph order, and one per test of several models. Out of the box every sensor starts in a worker, defers
+    and comes back to a worker: two task processes per node, about the per-node tax again.
+    Here each sensor starts in the triggerer (``start_from_trigger``) with
+    :class:`WatcherNodeTrigger`, which ends it there when its node succeeded or was skipped:
+    no worker at all on the way to a green run. A node that failed goes to a worker, which
+    fails the task with dbt's message; a node task cleared after the build has ended goes
+    to a worker that runs that node alone (``dbt run``/``seed``/``test --select``, Cosmos's
+    fallback): that is how a failed model is retried. The build's end
+    (``dbt_producer_watcher_done``) runs whatever the build's state: after a retry the
+    node tasks, not the build, say whether dbt is done.
+    """
+    from airflow.sdk import TaskGroup
+    from airflow.triggers.base import StartTriggerArgs
+    from cosmos import DbtTaskGroup, ExecutionConfig, RenderConfig
+    from cosmos.constants import (
+        PRODUCER_WATCHER_DONE_TASK_ID,
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        TestBehavior,
+    )
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    project, profile, _ = _configs(settings)
+    group = DbtTaskGroup(
+        group_id=group_id,
+        project_config=project,
+        profile_config=profile,
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.AFTER_EACH,
+            emit_datasets=False,
+            enable_mock_profile=False,
+            should_detach_multiple_parents_tests=True,
+        ),
+        operator_args={"vars": dbt_vars(settings), "install_deps": False},
+        **kwargs,
+    )
+    trigger_cls = f"{__name__}.WatcherNodeTrigger"
+    tasks = _group_tasks(group, TaskGroup)
+    # the tests of several models, each a task of its own (the others are read per model)
+    own_task_tests = frozenset(
+        t.model_unique_id
+        for t in tasks
+        if isinstance(t, BaseConsumerSensor) and t.model_unique_id.startswith("test.")
+    )
+    for task in tasks:
+        if isinstance(task, BaseConsumerSensor):
+            task.start_from_trigger = True
+            task.start_trigger_args = StartTriggerArgs(
+                trigger_cls=trigger_cls,
+                next_method="execute_complete",
+                trigger_kwargs={
+                    "model_unique_id": task.model_unique_id,
+                    "producer_task_id": task.producer_task_id,
+                    "poke_interval": WATCHER_POLL_SECONDS,
+                    "is_test_sensor": task.is_test_sensor,
+                },
+                next_kwargs=None,
+                timeout=None,
+            )
+        elif task.task_id.endswith(PRODUCER_WATCHER_DONE_TASK_ID):
+            task.trigger_rule = "all_done"
+        elif isinstance(task, DbtProducerWatcherOperator):
+            task.__class__ = _lean_producer_class()
+            task.own_task_tests = own_task_tests
+    return group
+
+
+def _group_tasks(group: Any, task_group_type: type) -> list[Any]:
+    tasks = []
+    for child in group.children.values():
+        if isinstance(child, task_group_type):
+            tasks.extend(_group_tasks(child, task_group_type))
+        else:
+            tasks.append(child)
+    return tasks
+
+
+# dbt events about a node that has not finished: Cosmos stores each in XCom (three per node,
+# about 1,300 writes for this project), and no node task reads them
+_UNFINISHED_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
+
+
+@functools.cache
+def _lean_producer_class() -> type:
+    """Cosmos's watcher producer writing to XCom only what the node tasks read.
+
+    Out of the box the producer writes every dbt node event to XCom (one write per event,
+    one at a time under a lock) and, with ``enable_watcher_reliable_retry`` (Cosmos's
+    default), copies all it wrote so far to an Airflow Variable after each write, so that a
+    retry of the producer could restore them: quadratic in the project's nodes, and the
+    build took minutes instead of seconds. Here the producer does not retry (``retries``
+    0; a node task re-runs its node instead), so nothing is copied, and the events of
+    nodes still running are logged but not stored.
+    """
+    import cosmos.settings
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.base import _log_dbt_msg
+    from cosmos.operators._watcher.state import safe_xcom_push
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    class DbtLeanProducerWatcherOperator(DbtProducerWatcherOperator):
+        def execute(self, context: Any, **kwargs: Any) -> Any:
+            # the setting is read here, in this task's own process
+            cosmos.settings.enable_watcher_reliable_retry = False
+            return super().execute(context, **kwargs)
+
+        def _make_parse_callable(self) -> Any:
+            parse = super()._make_parse_callable()
+
+            own_task_tests = getattr(self, "own_task_tests", frozenset())
+
+            def parse_finished(line: str, extra_kwargs: Any) -> None:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    event = None
+                if not isinstance(event, dict):
+                    return parse(line, extra_kwargs)
+                name = event.get("info", {}).get("name")
+                if name in _UNFINISHED_NODE_EVENTS:
+                    return _log_dbt_msg(event)
+                parse(line, extra_kwargs)
+                node = event.get("data", {}).get("node_info") or {}
+                if name == "NodeFinished" and node.get("unique_id") in own_task_tests:
+                    # a test of several models has a task of its own, which Cosmos's
+                    # producer never tells (it reports tests per model): tell it
+                    safe_xcom_push(
+                        task_instance=extra_kwargs["context"]["ti"],
+                        key=get_tests_status_xcom_key(node["unique_id"]),
+                        value=node.get("node_status"),
+                    )
+
+            return parse_finished
+
+    DbtLeanProducerWatcherOperator.__module__ = __name__
+    DbtLeanProducerWatcherOperator.__qualname__ = "DbtLeanProducerWatcherOperator"
+    return DbtLeanProducerWatcherOperator
+
+
+@functools.cache
+def _watcher_trigger_class() -> type:
+    import asyncio
+
+    from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+    from cosmos.listeners.dag_run_listener import EventStatus
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.state import (
+        PRODUCER_FINAL_STATES,
+        is_dbt_node_status_skipped,
+        is_dbt_node_status_success,
+    )
+    from cosmos.operators._watcher.triggerer import WatcherEventReason, WatcherTrigger
+
+    class WatcherNodeTrigger(WatcherTrigger):
+        """Cosmos's ``WatcherTrigger`` for a task started in the triggerer: the run it
+        watches is the task instance's, a node that succeeded or was skipped ends the task
+        here, anything else resumes it in a worker (``execute_complete``)."""
+
+        def __init__(
+            self,
+            model_unique_id: str,
+            producer_task_id: str,
+            dag_id: str = "",
+            run_id: str = "",
+            map_index: int | None = -1,
+            poke_interval: float = WATCHER_POLL_SECONDS,
+            is_test_sensor: bool = False,
+            **kwargs: Any,
+        ) -> None:
+            super().__init__(
+                model_unique_id=model_unique_id,
+                producer_task_id=producer_task_id,
+                dag_id=dag_id,
+                run_id=run_id,
+                map_index=map_index,
+                poke_interval=poke_interval,
+                is_test_sensor=is_test_sensor,
+            )
+
+        def serialize(self) -> tuple[str, dict[str, Any]]:
+            _, kwargs = super().serialize()
+            return f"{__name__}.WatcherNodeTrigger", kwargs
+
+        async def _status(self) -> Any:
+            if self.is_test_sensor:
+                return await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+            return await self._get_node_status()
+
+        async def run(self):  # type: ignore[override]
+            ti = self.task_instance  # set by the triggerer before run()
+            self.dag_id, self.run_id, self.map_index = ti.dag_id, ti.run_id, ti.map_index
+            first = True
+            while True:
+                status = await self._status()
+                built = is_dbt_node_status_success(status) or is_dbt_node_status_skipped(status)
+                producer = None
+                if first or status is None:
+                    producer = await self._get_producer_task_status()
+                if first and producer in PRODUCER_FINAL_STATES:
+                    # The build had ended when this task started: after a clear or a retry
+                    # (second try on), or when the build did not build the node, run it
+                    # again in a worker (Cosmos's fallback). A node the build never
+                    # reported after a build that succeeded is one dbt had nothing to run
+                    # for (Cosmos: success).
+                    not_run = status is None and producer == "success"
+                    if ti.try_number > 1 or not (built or not_run):
+                        yield TriggerEvent(_event(WatcherEventReason.PRODUCER_SKIPPED))
+                        return
+                first = False
+                if is_dbt_node_status_success(status):
+                    yield TaskSuccessEvent()
+                    return
+                if is_dbt_node_status_skipped(status):
+                    yield TaskSkippedEvent()
+                    return
+                if status is not None:  # failed: the worker fails the task with dbt's message
+                    yield TriggerEvent(_event(WatcherEventReason.NODE_FAILED))
+                    return
+                if producer == "failed":  # it ended before it reported this node
+                    yield TriggerEvent(_event(WatcherEventReason.PRODUCER_FAILED))
+                    return
+                if producer == "skipped":
+                    yield TriggerEvent(_event(WatcherEventReason.PRODUCER_SKIPPED))
+                    return
+                if producer == "success":
+                    yield TaskSuccessEvent()
+                    return
+                await asyncio.sleep(self.poke_interval)
+
+    def _event(reason: Any) -> dict[str, Any]:
+        return {"status": EventStatus.FAILED, "reason": reason}
+
+    WatcherNodeTrigger.__module__ = __name__
+    WatcherNodeTrigger.__qualname__ = "WatcherNodeTrigger"
+    return WatcherNodeTrigger
+
+
+def __getattr__(name: str) -> Any:
+    # the triggerer imports the trigger by its path; Cosmos is imported only then
+    if name == "WatcherNodeTrigger":
+        return _watcher_trigger_class()
+    if name == "DbtLeanProducerWatcherOperator":
+        return _lean_producer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _single_build_group(settings: Settings, group_id: str) -> Any:

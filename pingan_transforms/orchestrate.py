@@ -83,17 +83,23 @@ def dag_test_month(settings: Settings, month: Month):
     DagRun whatever its state (its task instances hold each task's state and times:
     the province benchmark reads them)."""
     prepare_local_run(settings)
-    # Airflow 3.3's dag.test() fails on a DAG with a deadline (alerts.deadline_alert):
-    # parse the DAG without it, then leave the setting as it was
-    saved = os.environ.get("PINGAN_PUBLISH_DEADLINE_ALERT")
-    os.environ["PINGAN_PUBLISH_DEADLINE_ALERT"] = "false"
+    # Parse the DAG for dag.test(), then leave the settings as they were: Airflow 3.3's
+    # dag.test() fails on a DAG with a deadline (alerts.deadline_alert), and runs tasks one
+    # after another in this process, so Cosmos's watcher mode (sensors waiting for a build
+    # task that would only start after them) renders as one `dbt build` task instead
+    overrides = {"PINGAN_PUBLISH_DEADLINE_ALERT": "false"}
+    if settings.dbt_tasks == "watcher":
+        overrides["PINGAN_DBT_TASKS"] = "single"
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
     try:
         dag = load_dag(settings)
     finally:
-        if saved is None:
-            os.environ.pop("PINGAN_PUBLISH_DEADLINE_ALERT", None)
-        else:
-            os.environ["PINGAN_PUBLISH_DEADLINE_ALERT"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return dag.test(logical_date=month.end(settings.timezone))
 
 

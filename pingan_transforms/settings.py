@@ -56,11 +56,13 @@ class Settings(BaseSettings):
         description="role dbt switches to after connecting, e.g. pingan_transformer "
         "(infra/warehouse/013_roles.sql); unset = the connecting user",
     )
-    dbt_tasks: Literal["per_node", "single"] = Field(
-        default="per_node",
-        description="how the DAGs run dbt: per_node = a Cosmos task per seed, model and "
-        "cross-model test (the UI shows each); single = one Cosmos `dbt build` task, about "
-        "4x faster under dag.test() (the test suite's default)",
+    dbt_tasks: Literal["watcher", "per_node", "single"] = Field(
+        default="watcher",
+        description="how the DAGs run dbt: watcher = one `dbt build` and a task per seed, model "
+        "and its tests that shows its result (Cosmos watcher mode; needs a scheduler and a "
+        "triggerer, so dag.test() renders `single` instead); per_node = a Cosmos `dbt build` "
+        "task per seed, model and cross-model test; single = one Cosmos `dbt build` task "
+        "(the test suite's choice)",
     )
     embedded_port: int | None = Field(
         default=None, description="fixed TCP port for the embedded server (default: a free one)"

@@ -194,8 +194,9 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         metadata = warehouse.with_database("airflow_" + warehouse.dbname)
         monkeypatch.setenv("PINGAN_WAREHOUSE_DB", backfilled.dbname)
         monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output_backfill"))
-        # as deployed: every dbt seed, model and cross-model test its own task (the fresh
-        # runs above used one `dbt build` task: the marts must not depend on which)
+        # every dbt seed, model and cross-model test its own `dbt build` task (the fresh
+        # runs above used one `dbt build` task: the marts must not depend on which; the
+        # deployed watcher mode is tests/test_dbt_watcher.py)
         monkeypatch.setenv("PINGAN_DBT_TASKS", "per_node")
         # unpausing the DAG must not also start a run for last month (no data there)
         monkeypatch.setenv("PINGAN_SCHEDULE_UNTIL", SEP.first_day.isoformat())
