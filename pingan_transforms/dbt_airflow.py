@@ -204,8 +204,9 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
     it) and, per seed and model, a consumer sensor ``<node>.run`` / ``<node>.seed`` with
     ``<node>.test`` for its tests (``<node>_run`` for a node without tests;
     ``TestBehavior.AFTER_EACH``: the producer's build runs the tests, the sensor reads
-    their aggregated result), in dbt's graph order, and one per test of several models. Out of the box every sensor starts in a worker, defers
-    and comes back to a worker: two task processes per node, about the per-node tax again.
+    their aggregated result), in dbt's graph order, and one per test of several models.
+    Out of the box every sensor starts in a worker, defers and comes back to a worker: two
+    task processes per node, about the per-node tax again.
     Here each sensor starts in the triggerer (``start_from_trigger``) with
     :class:`WatcherNodeTrigger`, which ends it there when its node succeeded or was skipped:
     no worker at all on the way to a green run. A node that failed goes to a worker, which
