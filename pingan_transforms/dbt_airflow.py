@@ -193,7 +193,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
 
 
 # How often a node's trigger asks whether the build has reported the node (seconds).
-WATCHER_POLL_SECONDS = 1.0
+WATCHER_POLL_SECONDS = 2.0
 
 
 def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
@@ -289,27 +289,40 @@ def _group_tasks(group: Any, task_group_type: type) -> list[Any]:
     return tasks
 
 
-# dbt events about a node that has not finished: Cosmos stores each in XCom (three per node,
-# about 1,300 writes for this project), and no node task reads them
-_UNFINISHED_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
-
-
 @functools.cache
 def _lean_producer_class() -> type:
     """Cosmos's watcher producer writing to XCom only what the node tasks read.
 
-    Out of the box the producer writes every dbt node event to XCom (one write per event,
-    one at a time under a lock) and, with ``enable_watcher_reliable_retry`` (Cosmos's
-    default), copies all it wrote so far to an Airflow Variable after each write, so that a
-    retry of the producer could restore them: quadratic in the project's nodes, and the
-    build took minutes instead of seconds. Here the producer does not retry (``retries``
-    0; a node task re-runs its node instead), so nothing is copied, and the events of
-    nodes still running are logged but not stored.
+    Out of the box the producer writes to XCom every dbt event of every node (start,
+    compiling, executing, finished), each model's compiled SQL and dbt's start-up events,
+    one write at a time under a lock (about 2,000 writes for this project, each a call to
+    the API server), and with ``enable_watcher_reliable_retry`` (Cosmos's default) copies
+    all it wrote so far to an Airflow Variable after each write, so that a retry of the
+    producer could restore them: quadratic, minutes for this project. Here the producer is
+    not retried (``retries`` 0: a node task re-runs its node instead), nothing is copied,
+    and a finished node writes its status (a model's or seed's; a test's goes into its
+    model's aggregate, Cosmos's own ``push_test_result_or_aggregate``, and for a test of
+    several models also under its own key, which its task reads) and, when it failed,
+    dbt's event with the error for its task's log: about 150 writes. Every event is still
+    logged.
     """
     import cosmos.settings
-    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
-    from cosmos.operators._watcher.base import _log_dbt_msg
-    from cosmos.operators._watcher.state import safe_xcom_push
+    from cosmos.operators._watcher.aggregation import (
+        get_tests_status_xcom_key,
+        push_test_result_or_aggregate,
+    )
+    from cosmos.operators._watcher.base import (
+        _log_dbt_msg,
+        _process_dbt_log_event,
+        _rewrite_upstream_failure_skip_status,
+        _surface_non_json_stdout,
+    )
+    from cosmos.operators._watcher.state import (
+        get_status_xcom_key,
+        is_dbt_node_status_success,
+        is_dbt_node_status_terminal,
+        safe_xcom_push,
+    )
     from cosmos.operators.watcher import DbtProducerWatcherOperator
 
     class DbtLeanProducerWatcherOperator(DbtProducerWatcherOperator):
@@ -319,30 +332,39 @@ def _lean_producer_class() -> type:
             return super().execute(context, **kwargs)
 
         def _make_parse_callable(self) -> Any:
-            parse = super()._make_parse_callable()
-
             own_task_tests = getattr(self, "own_task_tests", frozenset())
+            tests_per_model, results = self.tests_per_model, self.test_results_per_model
+            skipped_upstream = self._upstream_failure_skipped_ids
 
             def parse_finished(line: str, extra_kwargs: Any) -> None:
                 try:
                     event = json.loads(line)
                 except ValueError:
-                    event = None
+                    return _surface_non_json_stdout(line)
                 if not isinstance(event, dict):
-                    return parse(line, extra_kwargs)
-                name = event.get("info", {}).get("name")
-                if name in _UNFINISHED_NODE_EVENTS:
-                    return _log_dbt_msg(event)
-                parse(line, extra_kwargs)
-                node = event.get("data", {}).get("node_info") or {}
-                if name == "NodeFinished" and node.get("unique_id") in own_task_tests:
-                    # a test of several models has a task of its own, which Cosmos's
-                    # producer never tells (it reports tests per model): tell it
-                    safe_xcom_push(
-                        task_instance=extra_kwargs["context"]["ti"],
-                        key=get_tests_status_xcom_key(node["unique_id"]),
-                        value=node.get("node_status"),
-                    )
+                    return None
+                _log_dbt_msg(event)
+                node = (event.get("data") or {}).get("node_info") or {}
+                uid = node.get("unique_id")
+                # a node dbt skipped because one above it failed: failed (Cosmos #2698)
+                status = _rewrite_upstream_failure_skip_status(
+                    event, uid, node.get("node_status"), skipped_upstream
+                )
+                finished = event.get("info", {}).get("name") == "NodeFinished"
+                if not (finished and uid and is_dbt_node_status_terminal(status)):
+                    return None
+                ti = extra_kwargs["context"]["ti"]
+                if node.get("resource_type") == "test":
+                    if tests_per_model:
+                        push_test_result_or_aggregate(uid, status, tests_per_model, results, ti)
+                    if uid in own_task_tests:
+                        safe_xcom_push(ti, get_tests_status_xcom_key(uid), status)
+                    return None
+                if not is_dbt_node_status_success(status):
+                    _process_dbt_log_event(ti, event)  # the error, for the node task's log
+                value = {"status": status, "outlet_uris": []}
+                safe_xcom_push(task_instance=ti, key=get_status_xcom_key(uid), value=value)
+                return None
 
             return parse_finished
 
