@@ -9,6 +9,7 @@ instead of slept where the test is about them, and tiny everywhere else.
 from __future__ import annotations
 
 import math
+import re
 import socket
 from collections import Counter
 from collections.abc import Iterator
@@ -434,18 +435,24 @@ def test_reruns_add_nothing_and_staging_reconciles_every_batch(
     # the corrected accident: two versions in raw, the latest in staging
     assert raw_versions == 2 and staged[target.accident_no] == target.injury_count + 5
 
-    # violations: the re-run replaced August (with the revised figure), no duplicates
+    # violations: the re-run replaced August (with the revised figure), no duplicates;
+    # a month typed as clerks type it (2024年08月, the simulator's defect) is read too
+    def stat_month(stat: ViolationStat) -> str:
+        typed = re.fullmatch(r"(\d{4})年(\d{1,2})月", stat.stat_month)
+        return f"{typed[1]}-{int(typed[2]):02d}" if typed else stat.stat_month
+
     current = store.violations_for(AUG) + store.violations_for(SEP)
+    assert any(stat_month(s) != s.stat_month for s in current)  # the case is exercised
     expect_violations = {
-        (s.area_code, s.stat_month, s.violation_code): s.violation_count
+        (s.area_code, stat_month(s), s.violation_code): s.violation_count
         for s in current
-        if s.area_code and s.stat_month in ("2024-08", "2024-09")
+        if s.area_code and stat_month(s) in ("2024-08", "2024-09")
     }
     assert violations == expect_violations
     assert violations[(revised.area_code, "2024-08", revised.violation_code)] == 4321
 
     def incomplete(stat: ViolationStat) -> bool:
-        return not stat.area_code or stat.stat_month not in ("2024-08", "2024-09")
+        return not stat.area_code or stat_month(stat) not in ("2024-08", "2024-09")
 
     assert sum(violation_reasons.values()) == sum(map(incomplete, current)) > 0
 
