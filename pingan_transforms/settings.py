@@ -25,6 +25,23 @@ class ConfigError(RuntimeError):
     """A configuration problem the user must fix; the message says where and how."""
 
 
+def read_config_mapping(path: Path, missing: str, shape: str | None = None) -> dict:
+    """A configuration file's YAML mapping ({} when empty), or a ConfigError naming the
+    file: ``missing`` says what to do when it does not exist; ``shape`` (what the top
+    level should hold) makes anything but a mapping an error too."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(missing) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if shape is not None and data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with {shape}")
+    return data or {}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PINGAN_",

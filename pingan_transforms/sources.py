@@ -14,10 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pingan_transforms.settings import ConfigError, Settings
+from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
 
 Policy = Literal["drop", "hash"]
 
@@ -121,17 +120,13 @@ class SourcesConfig(_Strict):
 
 def load_sources(path: Path) -> SourcesConfig:
     """Read and validate the sources file; every problem names the file, the key and the fix."""
+    data = read_config_mapping(
+        path,
+        f"sources file {path} does not exist: set PINGAN_SOURCES_FILE or restore "
+        "config/sources.yml",
+    )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"sources file {path} does not exist: set PINGAN_SOURCES_FILE or restore "
-            "config/sources.yml"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return SourcesConfig.model_validate({**(data or {}), "path": path})
+        return SourcesConfig.model_validate({**data, "path": path})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -12,10 +12,9 @@ from email.policy import default as default_policy
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pingan_transforms.settings import ConfigError, Settings
+from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
 
 TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, schemes"
 ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
@@ -100,19 +99,14 @@ class PublishingConfig(_Strict):
 
 def load_publishing(path: Path) -> PublishingConfig:
     """Read and validate the publishing file; every problem names the file, the key and the fix."""
+    data = read_config_mapping(
+        path,
+        f"publishing file {path} does not exist: set PINGAN_PUBLISHING_FILE or restore "
+        "config/publishing.yml (sender, default_recipients, schemes.<code>.recipients)",
+        "sender, default_recipients and schemes",
+    )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"publishing file {path} does not exist: set PINGAN_PUBLISHING_FILE or restore "
-            "config/publishing.yml (sender, default_recipients, schemes.<code>.recipients)"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with sender, default_recipients and schemes")
-    try:
-        return PublishingConfig.model_validate({**(data or {}), "path": path})
+        return PublishingConfig.model_validate({**data, "path": path})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

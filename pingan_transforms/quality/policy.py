@@ -16,11 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pingan_transforms.quality.report import BLOCK, CheckFailure
-from pingan_transforms.settings import ConfigError, Settings
+from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
 
 Action = Literal["block", "report"]
 
@@ -60,19 +59,14 @@ class GatePolicy(_Strict):
 
 def load_policy(path: Path) -> GatePolicy:
     """Read and validate the policy file; every problem names the file, the key and the fix."""
+    data = read_config_mapping(
+        path,
+        f"quality gate policy {path} does not exist: set PINGAN_QUALITY_FILE or restore "
+        "config/quality.yml (default: block|report, rules: [{suite, check, action}])",
+        "default and rules",
+    )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"quality gate policy {path} does not exist: set PINGAN_QUALITY_FILE or restore "
-            "config/quality.yml (default: block|report, rules: [{suite, check, action}])"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with default and rules")
-    try:
-        return GatePolicy.model_validate({**(data or {}), "path": path})
+        return GatePolicy.model_validate({**data, "path": path})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -428,9 +428,9 @@ def _failure(conn: Any, planned: PlannedValidation, result: Any) -> CheckFailure
         failing = _failing_query(kwargs["unexpected_rows_query"], planned.query)
         rows = _sample(conn, failing)
         if planned.batches:
-            refs = dict(planned.batches)
-            deliveries = _deliveries(conn, failing, refs) or deliveries
-            units, unplaced = _units(conn, failing)
+            columns = _columns(conn, failing)
+            deliveries = _deliveries(conn, failing, columns, dict(planned.batches)) or deliveries
+            units, unplaced = _units(conn, failing, columns)
     else:
         rows = _partial_rows(outcome, kwargs.get("column"))
     return CheckFailure(
@@ -501,17 +501,21 @@ def _sample(conn: Any, failing: str) -> list[dict[str, Any]]:
 
 
 def _columns(conn: Any, failing: str) -> set[str]:
-    cursor = conn.execute(f"select * from ({failing}) as failing limit 0")
+    try:
+        cursor = conn.execute(f"select * from ({failing}) as failing limit 0")
+    except Exception:  # the check reported the error; deliveries and units are a courtesy
+        return set()
     return {c.name for c in cursor.description or []}
 
 
-def _deliveries(conn: Any, failing: str, refs: dict[str, str | None]) -> list[Delivery]:
+def _deliveries(
+    conn: Any, failing: str, columns: set[str], refs: dict[str, str | None]
+) -> list[Delivery]:
     """The deliveries (source batches) a raw check's failing rows came in, with the
     delivery's defective and total rows when the check judges deliveries."""
+    if "_batch_id" not in columns:
+        return []
     try:
-        columns = _columns(conn, failing)
-        if "_batch_id" not in columns:
-            return []
         counts = "defective_rows" in columns and "delivery_rows" in columns
         shown = "max(defective_rows), max(delivery_rows)" if counts else "null, null"
         found = conn.execute(
@@ -523,13 +527,13 @@ def _deliveries(conn: Any, failing: str, refs: dict[str, str | None]) -> list[De
     return [Delivery(b, refs.get(b), d, n) for b, d, n in found]
 
 
-def _units(conn: Any, failing: str) -> tuple[list[str], int]:
+def _units(conn: Any, failing: str, columns: set[str]) -> tuple[list[str], int]:
     """The units (towns, as "code name") that a raw check's failing rows name, and how
     many failing rows name none: a village counts for its town; a county-level code
     for the county. The staged region master says which codes exist."""
+    if "region_code" not in columns:
+        return [], 0
     try:
-        if "region_code" not in _columns(conn, failing):
-            return [], 0
         found = conn.execute(
             f"select region_code, count(*) from ({failing}) as failing"
             f" group by region_code order by region_code limit {MAX_UNIT_CODES}"
