@@ -175,12 +175,29 @@ class EventTime:
         return first, scope.last_day + timedelta(days=self.lead_days)
 
     def parts_sql(self, table_alias: str) -> str:
-        """``regexp_match`` giving year, month and (for dates) day of the value, or null."""
+        """Year, month and (for dates) day of the value as a text array, or null.
+
+        One ``~`` match decides and ``split_part`` cuts the fields out: a capturing
+        ``regexp_match`` costs about 30 us a row in PostgreSQL, twenty times the match
+        (5.5 s against 0.16 s over a province's 196,000 grid patrols).
+        """
         pattern = _EVENT_PATTERNS[self.kind]
         value = f"{table_alias}.{self.column}"
-        if self.kind == "quarter":  # 第二季度: the numeral as a digit
-            value = f"translate({value}, '一二三四', '1234')"
-        return f"(regexp_match({value}, '{pattern}'))"
+        if self.kind in ("datetime", "date"):
+            dashed = f"replace({value}, '/', '-')"
+            day = f"split_part({dashed}, '-', 3)"  # the day, then whatever follows it
+            fields = (
+                f"split_part({dashed}, '-', 1)",
+                f"split_part({dashed}, '-', 2)",
+                f"left({day}, case when substr({day}, 2, 1) ~ '^[0-9]$' then 2 else 1 end)",
+            )
+        elif self.kind == "month":  # 2024-11, 2024/11, 2024年11月
+            dashed = f"translate({value}, '/年月', '--')"
+            fields = (f"split_part({dashed}, '-', 1)", f"split_part({dashed}, '-', 2)")
+        else:  # 2024Q2, 2024年第2季度, 2024年第二季度: year and quarter digits
+            digits = f"translate(translate({value}, '一二三四', '1234'), 'Qq 年第季度', '')"
+            fields = (f"left({digits}, 4)", f"substr({digits}, 5, 1)")
+        return f"(case when {value} ~ '{pattern}' then array[{', '.join(fields)}] end)"
 
     def day_sql(self, parts: str) -> str:
         """The first day the value denotes as an integer yyyymmdd, from :meth:`parts_sql`."""
@@ -413,6 +430,7 @@ def defects(
     tolerance: Tolerance,
     shown: Sequence[str] = (),
     prepare: str = "",
+    counted: str | None = None,
 ) -> gxe.Expectation:
     """A row check of a raw table: rows where ``predicate`` holds are defective, and a
     delivery (``_batch_id``) fails when they exceed ``tolerance`` within it.
@@ -421,33 +439,52 @@ def defects(
     :data:`DEFECT_COLUMNS`, the delivery's counts and the ``shown`` columns. ``predicate``
     reads the row as ``batch_rows`` (or as ``prepared`` when ``prepare`` is a CTE body
     over ``batch_rows`` adding columns, e.g. a parsed date); a null predicate is no defect.
+
+    ``counted``, when given, is an aggregate over a delivery's ``batch_rows`` giving its
+    defective rows without ``prepare`` (a window over the delivery, such as numbering
+    copies of a key, is then computed for failing deliveries only).
+
+    Cost: GX runs the query twice (the failing rows, and their count), and a province's
+    police extract has 250,000 rows. So the deliveries are counted in one narrow pass
+    (no column is carried that the count does not read, and the row reference is built
+    only for the rows returned), and the rows are read again only for failing deliveries:
+    PostgreSQL skips that second scan when no delivery fails (a hash join on an empty
+    side). The CTEs are ``not materialized`` so that each reads only what it needs.
     """
     region = f"batch_rows.{table.region_column}" if table.region_column else "null"
     extra = "".join(f", batch_rows.{c}" for c in dict.fromkeys(shown) if c != table.region_column)
-    prepared = f"prepared as ({prepare.strip()}),\n" if prepare else ""
-    rows = "prepared" if prepare else "batch_rows"
+    if counted is None:
+        prepared = f"prepared as not materialized ({prepare.strip()}),\n" if prepare else ""
+        counted_from = detail_from = "prepared" if prepare else "batch_rows"
+        counted = f"count(*) filter (where {predicate})"
+    else:  # the preparation is a window over each failing delivery
+        prepared = f"""prepared as not materialized (
+            {prepare.strip()}
+            where batch_rows._batch_id in (select failing._batch_id from failing)
+        ),\n""" if prepare else ""  # fmt: skip
+        counted_from, detail_from = "batch_rows", ("prepared" if prepare else "batch_rows")
     sql = f"""
-        with batch_rows as (select * from __BATCH__),
-        {prepared}judged as (
-            select batch_rows.*, case when {predicate} then 1 else 0 end as is_defect
-            from {rows} as batch_rows
-        ),
-        deliveries as (
-            select _batch_id, count(*) as delivery_rows, sum(is_defect) as defective_rows
-            from judged
-            group by _batch_id
+        with batch_rows as not materialized (select * from __BATCH__),
+        {prepared if counted_from != "batch_rows" else ""}deliveries as (
+            select batch_rows._batch_id, count(*) as delivery_rows,
+                   {counted} as defective_rows
+            from {counted_from} as batch_rows
+            group by batch_rows._batch_id
         ),
         failing as (
             select deliveries.*
             from deliveries
             where {tolerance.exceeded_sql("defective_rows", "delivery_rows")}
+        ),
+        {prepared if counted_from == "batch_rows" else ""}detail as (
+            select batch_rows._batch_id, batch_rows.{ROW_REF}, {region} as region_code{extra},
+                   failing.defective_rows, failing.delivery_rows
+            from {detail_from} as batch_rows
+            inner join failing on failing._batch_id = batch_rows._batch_id
+            where {predicate}
         )
-        select batch_rows._batch_id, batch_rows.{ROW_REF}, {region} as region_code{extra},
-               failing.defective_rows, failing.delivery_rows
-        from judged as batch_rows
-        inner join failing on failing._batch_id = batch_rows._batch_id
-        where batch_rows.is_defect = 1
-        order by batch_rows._batch_id, batch_rows.{ROW_REF}
+        select * from detail
+        order by detail._batch_id, detail.{ROW_REF}
     """
     return rows_where(
         check,
@@ -517,10 +554,13 @@ def event_in_window(table: RawTable, scope: QualityScope) -> gxe.Expectation:
     else:
         first_load, history = "false", ""
     day = event.day_sql("batch_rows.parts")
+    # "offset 0" keeps PostgreSQL from inlining the subquery into the predicate, which
+    # would evaluate the regular expression once per reference to ``parts`` (ten times)
     prepare = f"""
         select batch_rows.*, {event.parts_sql("batch_rows")} as parts,
                {first_load} as first_load
         from batch_rows
+        offset 0
     """
     predicate = (
         f"batch_rows.parts is not null and {event.calendar_ok_sql('batch_rows.parts')}"
@@ -541,9 +581,14 @@ def event_in_window(table: RawTable, scope: QualityScope) -> gxe.Expectation:
 
 def duplicate_keys(table: RawTable) -> gxe.Expectation:
     """Repeated natural keys within one delivery: every copy after the first is a defect
-    (a key repeated across deliveries is a later version, which staging keeps)."""
+    (a key repeated across deliveries is a later version, which staging keeps).
+
+    A delivery's copies are counted as its keyed rows less its distinct keys; the copies
+    are numbered (which one is first: by row reference) in failing deliveries only.
+    """
     key = ", ".join(f"batch_rows.{c}" for c in table.key)
     keyed = " and ".join(f"batch_rows.{c} is not null" for c in table.key)
+    distinct = f"row({key})" if len(table.key) > 1 else key
     prepare = f"""
         select batch_rows.*,
                case when {keyed} then row_number() over (
@@ -559,6 +604,9 @@ def duplicate_keys(table: RawTable) -> gxe.Expectation:
         table.duplicates,
         shown=[*table.key, "copy_number"],
         prepare=prepare,
+        counted=(
+            f"count(*) filter (where {keyed}) - count(distinct {distinct}) filter (where {keyed})"
+        ),
     )
 
 

@@ -84,21 +84,29 @@ def region_index_monthly(scope: QualityScope) -> gx.ExpectationSuite:
             "a missing one last): ties share a rank, the next rank skips (1, 2, 2, 4)",
             f"""
             with batch_rows as (select * from __BATCH__),
-            positioned as (
-                select b.*,
-                       array(
-                           select coalesce(c.category_score, -1e9)
-                           from schemes.tie_breaks as t
-                           left join marts.region_index_categories as c
-                               on c.scheme_code = b.scheme_code
-                               and c.month_start = b.month_start
-                               and c.region_code = b.region_code
-                               and c.category_code = t.category_code
-                           where t.scheme_code = b.scheme_code
-                             and t.scheme_version = b.scheme_version
-                           order by t.position
-                       ) as tie_breaks
+            tie_values as (
+                -- one set-based join, not a lookup per unit (a province ranks 1,365)
+                select b.scheme_code, b.scheme_version, b.month_start, b.region_code,
+                       array_agg(coalesce(c.category_score, -1e9) order by t.position)
+                           as tie_breaks
                 from batch_rows as b
+                inner join schemes.tie_breaks as t
+                    on t.scheme_code = b.scheme_code and t.scheme_version = b.scheme_version
+                left join marts.region_index_categories as c
+                    on c.scheme_code = b.scheme_code
+                    and c.month_start = b.month_start
+                    and c.region_code = b.region_code
+                    and c.category_code = t.category_code
+                group by b.scheme_code, b.scheme_version, b.month_start, b.region_code
+            ),
+            positioned as (
+                select b.*, coalesce(v.tie_breaks, '{{}}') as tie_breaks
+                from batch_rows as b
+                left join tie_values as v
+                    on v.scheme_code = b.scheme_code
+                    and v.scheme_version = b.scheme_version
+                    and v.month_start = b.month_start
+                    and v.region_code = b.region_code
             ),
             expected as (
                 select positioned.*,
