@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import great_expectations as gx
 from great_expectations import expectations as gxe
@@ -381,7 +381,40 @@ def unique(columns: Sequence[str]) -> gxe.Expectation:
     )
 
 
-def rows_where(check: str, description: str, sql: str, **extra: object) -> gxe.Expectation:
+#: Column of a delivery check's failing rows holding how many rows failed in all.
+FAILING_ROWS = "_failing_rows"
+
+
+class ExpectDeliveriesWithinTolerance(gxe.UnexpectedRowsExpectation):
+    """An ``UnexpectedRowsExpectation`` whose query also returns the number of failing
+    rows (:data:`FAILING_ROWS`, on every row), so that GX runs it once.
+
+    GX computes an unexpected-rows check with two metrics, the rows (at most 200 fetched)
+    and ``count(*)`` over the same query; both run the whole query, and a raw table's
+    row checks read every row of the month (250,000 police incidents in a province).
+    Reading the count from the rows halves the gate's cost; results, Data Docs and the
+    gate's reports are those of the parent class.
+    """
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.table",)
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: object | None = None,
+    ) -> Any:
+        rows = metrics["unexpected_rows_query.table"]
+        counted = {
+            **metrics,
+            "unexpected_rows_query.row_count": int(rows[0][FAILING_ROWS]) if rows else 0,
+        }
+        return super()._validate(counted, runtime_configuration, execution_engine)
+
+
+def rows_where(
+    check: str, description: str, sql: str, *, counted: bool = False, **extra: object
+) -> gxe.Expectation:
     """A SQL check: ``sql`` selects the failing rows of the batch, which it reads as
     ``__BATCH__``; passes when it returns none.
 
@@ -389,10 +422,13 @@ def rows_where(check: str, description: str, sql: str, **extra: object) -> gxe.E
     named ``subselect`` unless the query has a JOIN, in which case it is bare and must
     be aliased (PostgreSQL before 16 wants an alias). Literal braces are doubled here,
     since GX fills ``{batch}`` with ``str.format``. ``extra`` goes into the meta.
+    ``counted``: every failing row carries :data:`FAILING_ROWS` (see
+    :class:`ExpectDeliveriesWithinTolerance`).
     """
     escaped = sql.strip().replace("{", "{{").replace("}", "}}")
     batch = "{batch} as batch_src" if query_has_join(sql) else "{batch}"
-    return gxe.UnexpectedRowsExpectation(
+    kind = ExpectDeliveriesWithinTolerance if counted else gxe.UnexpectedRowsExpectation
+    return kind(
         unexpected_rows_query=escaped.replace("__BATCH__", batch),
         description=description,
         meta=meta(check, **extra),
@@ -478,7 +514,8 @@ def defects(
         ),
         {prepared if counted_from == "batch_rows" else ""}detail as (
             select batch_rows._batch_id, batch_rows.{ROW_REF}, {region} as region_code{extra},
-                   failing.defective_rows, failing.delivery_rows
+                   failing.defective_rows, failing.delivery_rows,
+                   count(*) over () as {FAILING_ROWS}
             from {detail_from} as batch_rows
             inner join failing on failing._batch_id = batch_rows._batch_id
             where {predicate}
@@ -490,6 +527,7 @@ def defects(
         check,
         f"{description}; tolerated: {tolerance.describe()}",
         sql,
+        counted=True,
         tolerance={"share": tolerance.share, "rows": tolerance.rows},
     )
 
@@ -524,14 +562,29 @@ def formatted(
     table: RawTable, column: str, regex: str, what: str, tolerance: Tolerance = TYPED
 ) -> gxe.Expectation:
     """Values of ``column`` match ``regex`` (PostgreSQL); nulls are the ``present`` check's."""
+    value = f"batch_rows.{column}"
     return defects(
         table,
         f"format {column}",
         f"{column} is {what}",
-        f"batch_rows.{column} is not null and batch_rows.{column} !~ {sql_literal(regex)}",
+        f"{value} is not null and {_mismatch_sql(value, regex)}",
         tolerance,
         shown=[column],
     )
+
+
+_FIXED_CLASS = re.compile(r"\^\[([^\]^]+)\]\{(\d+)\}\$")
+
+
+def _mismatch_sql(value: str, regex: str) -> str:
+    """``value !~ regex``, except that a fixed-length run of one class (``^[0-9a-f]{64}$``)
+    is tested by length and a search for another character: PostgreSQL's regex engine
+    expands ``{64}`` into 64 states, 15 times slower over a province's 250,000 hashes."""
+    fixed = _FIXED_CLASS.fullmatch(regex)
+    if fixed:
+        chars, length = fixed.groups()
+        return f"(length({value}) <> {length} or {value} ~ {sql_literal(f'[^{chars}]')})"
+    return f"{value} !~ {sql_literal(regex)}"
 
 
 def event_in_window(table: RawTable, scope: QualityScope) -> gxe.Expectation:

@@ -680,3 +680,41 @@ def test_the_policy_reports_what_it_does_not_block(databases, tmp_path: Path) ->
     message = str(bad.value)
     assert str(strict) in message and "default: must be block or report" in message
     assert "rules.0.act: unknown key" in message and "rules.0.action: required" in message
+
+
+def test_fast_date_parts_and_fixed_formats_agree_with_the_regular_expressions(server) -> None:
+    """The gate's cheap forms (split_part after one match; length and a class search)
+    decide exactly as the capturing regexp_match and the anchored pattern they replace."""
+    from expectations._common import (
+        _EVENT_PATTERNS,
+        HMAC_SHA256,
+        TOWNSHIP_CODE,
+        EventTime,
+        _mismatch_sql,
+    )
+
+    values = [
+        "2024-08-03", "2024/8/3", "2024-8-3 12:00", "2024-08-03T12:00:00", "2024-02-30 08:15",
+        "2024-8-3x", "2024-13-01", "abc", "", None, "2024-11", "2024/11", "2024年11月",
+        "2024年1月", "2024Q2", "2024q3", "2024 Q2", "2024年第2季度", "2024年第二季度",
+        "2024Q5", "a" * 64, "0f" * 32, "0F" * 32, "a" * 63 + "g", "a" * 65, "330112001",
+        "33011200", "３３0112001",
+    ]  # fmt: skip
+    with connect(server) as conn:
+        for kind, pattern in _EVENT_PATTERNS.items():
+            fields = 3 if kind in ("datetime", "date") else 2
+            value = "translate(t.v, '一二三四', '1234')" if kind == "quarter" else "t.v"
+            rows = conn.execute(
+                f"select t.v, (regexp_match({value}, '{pattern}'))[1:{fields}]::int[],"
+                f" {EventTime('v', kind).parts_sql('t')}::int[]"
+                " from unnest(%s::text[]) as t(v)",
+                (values,),
+            ).fetchall()
+            assert [(v, new) for v, _, new in rows] == [(v, old) for v, old, _ in rows], kind
+        for regex in (HMAC_SHA256, TOWNSHIP_CODE):
+            rows = conn.execute(
+                f"select t.v, t.v !~ %s, {_mismatch_sql('t.v', regex)}"
+                " from unnest(%s::text[]) as t(v) where t.v is not null",
+                (regex, values),
+            ).fetchall()
+            assert [(v, new) for v, _, new in rows] == [(v, old) for v, old, _ in rows], regex

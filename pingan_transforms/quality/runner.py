@@ -58,6 +58,12 @@ SITE = "pingan_quality"
 _READ_ONLY = "-c default_transaction_read_only=on"
 
 
+#: GX types of the SQL checks (expectations/_common.py rows_where): the failing rows are
+#: read again for the report.
+ROW_QUERY_TYPES = ("unexpected_rows_expectation", "expect_deliveries_within_tolerance")
+#: The running count such a check's rows carry (expectations/_common.py): not for samples.
+FAILING_ROWS = "_failing_rows"
+
 #: Distinct region codes of a failed check's rows looked up for the units it touches.
 MAX_UNIT_CODES = 20_000
 
@@ -424,7 +430,7 @@ def _failure(conn: Any, planned: PlannedValidation, result: Any) -> CheckFailure
     deliveries = [Delivery(b, ref) for b, ref in planned.batches]
     units: list[str] = []
     unplaced = 0
-    if config.type == "unexpected_rows_expectation" and error is None:
+    if config.type in ROW_QUERY_TYPES and error is None:
         failing = _failing_query(kwargs["unexpected_rows_query"], planned.query)
         rows = _sample(conn, failing)
         if planned.batches:
@@ -467,7 +473,7 @@ def _observed(kind: str, kwargs: dict, outcome: dict, error: str | None) -> str:
         mostly = kwargs.get("mostly")
         allowed = f", at most {(1 - mostly) * 100:g}% allowed" if mostly not in (None, 1) else ""
         return f"{bad} of {total} rows{share} unexpected{allowed}"
-    if kind == "unexpected_rows_expectation":
+    if kind in ROW_QUERY_TYPES:
         return f"{outcome.get('observed_value')} failing row(s)"
     if kind == "expect_table_columns_to_match_set":
         mismatched = (outcome.get("details") or {}).get("mismatched") or {}
@@ -495,7 +501,8 @@ def _query(conn: Any, sql: str) -> list[dict[str, Any]]:
 def _sample(conn: Any, failing: str) -> list[dict[str, Any]]:
     """The first failing rows of a SQL check."""
     try:
-        return _query(conn, f"select * from ({failing}) as failing limit {SAMPLE_ROWS}")
+        rows = _query(conn, f"select * from ({failing}) as failing limit {SAMPLE_ROWS}")
+        return [{k: v for k, v in r.items() if k != FAILING_ROWS} for r in rows]
     except Exception as exc:  # the check itself reported; a sample is a courtesy
         return [{"sample_error": str(exc).strip()}]
 
