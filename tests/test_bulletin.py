@@ -409,3 +409,24 @@ def test_font_subset_is_truetype_and_covers_the_text() -> None:
     assert len(font.getGlyphOrder()) < 30  # a subset, not the 30,000-glyph font
     assert fonts.missing_glyphs("通州区 ★") == set()
     assert fonts.missing_glyphs("\U0001f600") == {"\U0001f600"}  # an emoji has no glyph
+
+
+def test_charts_are_rasterised_for_the_size_the_pdf_prints_them() -> None:
+    from reportlab.lib.pagesizes import A4
+
+    from pingan_transforms.publish import bulletin_pdf
+
+    # the geometry charts.print_dpi assumes is the PDF's (bulletin_pdf._chart)
+    assert abs(charts.PRINT_WIDTH_IN * 72 - bulletin_pdf.TEXT_WIDTH) < 1e-6
+    limit = A4[1] - bulletin_pdf.MARGIN_TOP - bulletin_pdf.MARGIN_BOTTOM - 40
+    assert abs(charts.PRINT_MAX_HEIGHT_IN * 72 - limit) < 1e-6
+
+    def png_height(units: int) -> int:
+        bars = [charts.Bar(f"{i} 乡镇{i}", 90 - i * 0.01, "#91cf60") for i in range(units)]
+        return Image.open(io.BytesIO(charts.ranking_chart(bars, "平安指数", [], 100.0))).height
+
+    # a chart that fits a page keeps its 200 dpi
+    assert png_height(20) == round((0.7 + 0.19 * 20) * charts.DPI)
+    # a taller one, which the PDF shrinks to the page, is 200 dpi at that printed size
+    printed = charts.PRINT_MAX_HEIGHT_IN * charts.WIDTH_IN / charts.PRINT_WIDTH_IN
+    assert abs(png_height(400) - printed * charts.DPI) <= 2
