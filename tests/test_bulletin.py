@@ -430,3 +430,42 @@ def test_charts_are_rasterised_for_the_size_the_pdf_prints_them() -> None:
     # a taller one, which the PDF shrinks to the page, is 200 dpi at that printed size
     printed = charts.PRINT_MAX_HEIGHT_IN * charts.WIDTH_IN / charts.PRINT_WIDTH_IN
     assert abs(png_height(400) - printed * charts.DPI) <= 2
+
+
+def test_a_large_ranking_is_charted_by_its_ends_and_the_caption_says_so() -> None:
+    """Up to CHART_UNITS units every unit is a bar; a province's ranking is charted by its
+    highest and lowest scores (named with their peer group), and the table keeps all."""
+    from types import SimpleNamespace
+
+    from pingan_transforms.publish.bulletin import CHART_ENDS, CHART_UNITS, _bar_label, _Context
+    from pingan_transforms.publish.bulletin import charted_units as charted
+    from pingan_transforms.publish.exports import PublishedRanking, PublishedUnit
+    from pingan_transforms.publish.ranking import RankingRow
+
+    def ranking(n: int) -> _Context:
+        units = tuple(
+            PublishedUnit(
+                row=RankingRow(
+                    scheme_code="s", scheme_version=1, total_label="平安指数",
+                    region_level="township", peer_group_name=f"{i % 2}县", rank=i // 2 + 1,
+                    region_name=f"镇{i}", region_code=f"{i:09d}", score=Decimal(1000 - i) / 10,
+                    grade="A", stars=None, warning_level=None, previous_rank=None,
+                    rank_change=None, score_change_pct=None, previous_restated=False,
+                ),
+                peer_group_code=f"{i % 2}", grade_colour=None, units_ranked=n // 2,
+                previous_score=None,
+            )
+            for i in range(n)
+        )  # fmt: skip
+        published = PublishedRanking("s", "方案", 1, "平安指数", Month.parse("2024-08"), units)
+        return _Context(SimpleNamespace(ranking=published), Month.parse("2024-08"), 1, ())
+
+    small = ranking(CHART_UNITS)
+    assert charted(small) == (small.units, "")
+    large = ranking(CHART_UNITS + 70)
+    shown, note = charted(large)
+    assert len(shown) == 2 * CHART_ENDS
+    assert [u.row.region_name for u in shown[:2]] == ["镇0", "镇1"]  # best first
+    assert shown[-1].row.region_name == f"镇{CHART_UNITS + 69}"  # the lowest last
+    assert f"共{CHART_UNITS + 70}个乡镇" in note and f"各{CHART_ENDS}个" in note
+    assert _bar_label(large, shown[-1], every_unit=False) == f"1县第65 镇{CHART_UNITS + 69}"

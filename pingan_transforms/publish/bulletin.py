@@ -66,6 +66,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 HTML_TEMPLATE = "bulletin.html.j2"
 TREND_MONTHS = 12
 MOVERS = 3  # risers and fallers each
+#: A chart with a bar or row per unit (图1 ranking, 图3 heat map) shows every unit up to
+#: CHART_UNITS; a larger ranking (a province's 1,365 townships) is charted by its
+#: CHART_ENDS highest- and lowest-scoring units, and the caption says so. 1,365 bars
+#: print as a strip no one can read, and drawing them was most of the bulletin's cost;
+#: the tables list every unit.
+CHART_UNITS = 60
+CHART_ENDS = 20
 REASONS = 3  # items explaining a move
 CHANGE_FIELDS = {"score": "得分", "rank": "排名", "grade": "等级"}
 UP, DOWN, FLAT = "#1a7f37", "#c62828", "#8c8c8c"
@@ -619,18 +626,41 @@ def _ranking_table(ctx: _Context) -> Table:
     return Table(tuple(header), tuple(rows), tuple(widths), caption, tuple(notes))
 
 
+def charted_units(ctx: _Context) -> tuple[tuple[PublishedUnit, ...], str]:
+    """The units a per-unit chart shows, and what its caption adds when that is not all
+    of them: every unit up to :data:`CHART_UNITS`, else the :data:`CHART_ENDS` highest
+    and lowest scores (in ranking order; ties at the cut by region code)."""
+    units = ctx.units
+    if len(units) <= CHART_UNITS:
+        return units, ""
+    by_score = sorted(units, key=lambda u: (-u.row.score, u.row.region_code))
+    ends = {u.row.region_code for u in (*by_score[:CHART_ENDS], *by_score[-CHART_ENDS:])}
+    shown = tuple(u for u in by_score if u.row.region_code in ends)
+    note = f"（共{len(units)}个{ctx.unit_word}，图中为得分最高和最低的各{CHART_ENDS}个，全部见表）"
+    return shown, note
+
+
+def _bar_label(ctx: _Context, unit: PublishedUnit, every_unit: bool) -> str:
+    """Rank and name; a subset drawn from several peer groups also names the group, since
+    each rank is within its group."""
+    if every_unit or not ctx.several_groups:
+        return f"{unit.row.rank} {unit.row.region_name}"
+    return f"{unit.row.peer_group_name or ''}第{unit.row.rank} {unit.row.region_name}"
+
+
 def _ranking_section(ctx: _Context) -> Section:
     units = ctx.units
     total_points = sum(float(c.points or 0) for c in ctx.ranking.categories) or 100.0
     top = max(total_points, max(float(u.row.score) for u in units))
+    shown, note = charted_units(ctx)
     bars = [
-        charts.Bar(f"{u.row.rank} {u.row.region_name}", float(u.row.score),
+        charts.Bar(_bar_label(ctx, u, not note), float(u.row.score),
                    u.grade_colour or "#9ecae1")
-        for u in units
+        for u in shown
     ]  # fmt: skip
-    legend = [(g, c) for g, c, _ in _grades(units)]
+    legend = [(g, c) for g, c, _ in _grades(shown)]
     png = charts.ranking_chart(bars, ctx.label, legend, top)
-    chart = Chart("ranking", f"图1  {ctx.label}排名（按等级着色）", png)
+    chart = Chart("ranking", f"图1  {ctx.label}排名（按等级着色）{note}", png)
     return Section(f"{ctx.label}排名情况", (_ranking_table(ctx), chart))
 
 
@@ -763,10 +793,14 @@ def _category_section(ctx: _Context) -> Section:
             )
         )
     blocks.append(table)
+    shown, note = charted_units(ctx)
+    rates_of = {u.row.region_code: r for u, r in zip(units, rates, strict=True)}
     heat = charts.category_heatmap(
-        [u.row.region_name for u in units], [c.name for c in categories], rates
+        [u.row.region_name for u in shown],
+        [c.name for c in categories],
+        [rates_of[u.row.region_code] for u in shown],
     )
-    blocks.append(Chart("categories", "图3  分类指标得分率（%）", heat))
+    blocks.append(Chart("categories", f"图3  分类指标得分率（%）{note}", heat))
     blocks.append(_trend_chart(ctx))
     return Section("分类指标得分情况", tuple(blocks))
 
