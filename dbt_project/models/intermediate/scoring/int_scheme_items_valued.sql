@@ -27,8 +27,11 @@ units as (
 
 ),
 
-metrics as (
+metrics as not materialized (
 
+    {#- Read twice (months, valued): not materialised, each reads the table with its
+        own filter instead of copying the whole rollup (3.4 million rows of a
+        province) into a CTE first. -#}
     select * from {{ ref('int_region_metrics_rolled_up') }}
 
 ),
