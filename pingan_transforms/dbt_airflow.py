@@ -123,7 +123,8 @@ def _configs(settings: Settings) -> tuple[Any, Any, Path]:
             f"{manifest} is missing: the DAGs render dbt from it. Build it with "
             "`pingan manifest` (make demo, make test and make airflow do it first)"
         )
-    profile_args: dict[str, Any] = {"schema": "public", "threads": 2}
+    # as dbt_project/profiles.yml: 3 threads keep both cores busy between the long models
+    profile_args: dict[str, Any] = {"schema": "public", "threads": 3}
     if settings.dbt_role:
         profile_args["role"] = settings.dbt_role
     mapping_class = _profile_mapping_class()
