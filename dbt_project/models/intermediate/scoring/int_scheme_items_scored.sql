@@ -1,3 +1,8 @@
+{#- The planner estimates one row for the grouped CTEs (five grouping columns) and
+    nests loops that re-aggregate them per unit: 12.6 s (totals) and 4.5 s (items) for a
+    province month's 1,365 townships, 0.08 s and 0.6 s with hash and merge joins. The
+    setting lasts this model's transaction only; the result is the same. -#}
+{{ config(pre_hook=["set local enable_nestloop = off"]) }}
 {#- Every item's points for every ranked unit, month and scheme version, by the
     item's rule (the closed set in schemes/README.md). In-tree rules keep a score
     within [0, points]; the two adjustment rules (veto, rank_movement) give signed

@@ -1,3 +1,8 @@
+{#- The planner estimates one row for the grouped CTEs (five grouping columns) and
+    nests loops that re-aggregate them per unit: 12.6 s (totals) and 4.5 s (items) for a
+    province month's 1,365 townships, 0.08 s and 0.6 s with hash and merge joins. The
+    setting lasts this model's transaction only; the result is the same. -#}
+{{ config(pre_hook=["set local enable_nestloop = off"]) }}
 {#- A unit's total for a month under a scheme version: the tree score (sum of the
     in-tree items), the adjustments (veto and rank movement), and the total clipped
     to [0, total_cap]; `cap_adjustment` is what the clipping removed, so that
