@@ -480,8 +480,9 @@ def defects(
     defective rows without ``prepare`` (a window over the delivery, such as numbering
     copies of a key, is then computed for failing deliveries only).
 
-    Cost: GX runs the query twice (the failing rows, and their count), and a province's
-    police extract has 250,000 rows. So the deliveries are counted in one narrow pass
+    Cost: every check reads the table's month (a province's police extract has 250,000
+    rows; the check runs once, :class:`ExpectDeliveriesWithinTolerance`). So the
+    deliveries are counted in one narrow pass
     (no column is carried that the count does not read, and the row reference is built
     only for the rows returned), and the rows are read again only for failing deliveries:
     PostgreSQL skips that second scan when no delivery fails (a hash join on an empty
@@ -608,7 +609,7 @@ def event_in_window(table: RawTable, scope: QualityScope) -> gxe.Expectation:
         first_load, history = "false", ""
     day = event.day_sql("batch_rows.parts")
     # "offset 0" keeps PostgreSQL from inlining the subquery into the predicate, which
-    # would evaluate the regular expression once per reference to ``parts`` (ten times)
+    # would evaluate the match and the splits once per reference to ``parts`` (ten times)
     prepare = f"""
         select batch_rows.*, {event.parts_sql("batch_rows")} as parts,
                {first_load} as first_load
