@@ -490,19 +490,24 @@ def defects(
     """
     region = f"batch_rows.{table.region_column}" if table.region_column else "null"
     extra = "".join(f", batch_rows.{c}" for c in dict.fromkeys(shown) if c != table.region_column)
+    # ``prepare`` goes before the count (row by row: the count reads it) or, with
+    # ``counted``, after it (a window over each failing delivery only)
+    before, after = "", ""
+    counted_from = detail_from = "batch_rows"
     if counted is None:
-        prepared = f"prepared as not materialized ({prepare.strip()}),\n" if prepare else ""
-        counted_from = detail_from = "prepared" if prepare else "batch_rows"
         counted = f"count(*) filter (where {predicate})"
-    else:  # the preparation is a window over each failing delivery
-        prepared = f"""prepared as not materialized (
+        if prepare:
+            before = f"prepared as not materialized ({prepare.strip()}),\n"
+            counted_from = detail_from = "prepared"
+    elif prepare:
+        after = f"""prepared as not materialized (
             {prepare.strip()}
             where batch_rows._batch_id in (select failing._batch_id from failing)
-        ),\n""" if prepare else ""  # fmt: skip
-        counted_from, detail_from = "batch_rows", ("prepared" if prepare else "batch_rows")
+        ),\n"""
+        detail_from = "prepared"
     sql = f"""
         with batch_rows as not materialized (select * from __BATCH__),
-        {prepared if counted_from != "batch_rows" else ""}deliveries as (
+        {before}deliveries as (
             select batch_rows._batch_id, count(*) as delivery_rows,
                    {counted} as defective_rows
             from {counted_from} as batch_rows
@@ -513,7 +518,7 @@ def defects(
             from deliveries
             where {tolerance.exceeded_sql("defective_rows", "delivery_rows")}
         ),
-        {prepared if counted_from == "batch_rows" else ""}detail as (
+        {after}detail as (
             select batch_rows._batch_id, batch_rows.{ROW_REF}, {region} as region_code{extra},
                    failing.defective_rows, failing.delivery_rows,
                    count(*) over () as {FAILING_ROWS}

@@ -61,8 +61,6 @@ _READ_ONLY = "-c default_transaction_read_only=on"
 #: GX types of the SQL checks (expectations/_common.py rows_where): the failing rows are
 #: read again for the report.
 ROW_QUERY_TYPES = ("unexpected_rows_expectation", "expect_deliveries_within_tolerance")
-#: The running count such a check's rows carry (expectations/_common.py): not for samples.
-FAILING_ROWS = "_failing_rows"
 
 #: Distinct region codes of a failed check's rows looked up for the units it touches.
 MAX_UNIT_CODES = 20_000
@@ -502,6 +500,9 @@ def _sample(conn: Any, failing: str) -> list[dict[str, Any]]:
     """The first failing rows of a SQL check."""
     try:
         rows = _query(conn, f"select * from ({failing}) as failing limit {SAMPLE_ROWS}")
+        # the count a delivery check's rows carry is the check's, not the sample's
+        from expectations._common import FAILING_ROWS
+
         return [{k: v for k, v in r.items() if k != FAILING_ROWS} for r in rows]
     except Exception as exc:  # the check itself reported; a sample is a courtesy
         return [{"sample_error": str(exc).strip()}]
