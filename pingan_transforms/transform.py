@@ -59,7 +59,11 @@ def run_dbt(
         "--target-path", str(artefacts),
         "--log-path", str(project / "logs" / target.dbname),
     ]  # fmt: skip
-    results_file = artefacts / "run_results.json"
+    # `dbt source freshness` writes its results to sources.json, the others to
+    # run_results.json
+    results_file = artefacts / (
+        "sources.json" if args[:2] == ["source", "freshness"] else "run_results.json"
+    )
     results_file.unlink(missing_ok=True)  # never report a previous run's results
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     results = json.loads(results_file.read_text()) if results_file.exists() else None
@@ -72,13 +76,25 @@ def run_dbt(
     return DbtSummary(" ".join(args), counts, elapsed)
 
 
+def _node_message(node: dict) -> str | None:
+    """dbt's message for a failed node; a stale source has none, so say how stale."""
+    if node.get("message") or "max_loaded_at_time_ago_in_s" not in node:
+        return node.get("message")
+    error_after = (node.get("criteria") or {}).get("error_after") or {}
+    return (
+        f"last loaded {node['max_loaded_at_time_ago_in_s'] / 86400:.1f} days ago "
+        f"(at {node.get('max_loaded_at')}); it may be at most "
+        f"{error_after.get('count')} {error_after.get('period')}(s) old"
+    )
+
+
 def _failure_message(
     args: list[str], proc: subprocess.CompletedProcess[str], results: dict | None
 ) -> str:
     lines = [f"dbt {' '.join(args)} failed (exit {proc.returncode})"]
     for node in (results or {}).get("results", []):
-        if node["status"] in ("error", "fail"):
-            lines.append(f"  {node['status'].upper()} {node['unique_id']}: {node.get('message')}")
+        if node["status"] in ("error", "fail", "runtime error"):
+            lines.append(f"  {node['status'].upper()} {node['unique_id']}: {_node_message(node)}")
     if len(lines) == 1:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         lines.append(tail)

@@ -11,16 +11,15 @@ from pingan_transforms import tasks
 from pingan_transforms.load.completeness import SourcesIncomplete
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import DagRunFailed, run_month
-from pingan_transforms.settings import get_settings
+from pingan_transforms.settings import Settings, get_settings
 from pingan_transforms.simulate.sources import simulated_sources
 from tests.helpers import PROJECT, tongzhou_master
 
 AUG = Month(2024, 8)
 
 
-def test_a_month_without_the_fire_drop_fails_the_gate_and_publishes_nothing(
-    databases, tmp_path, monkeypatch, airflow_db
-) -> None:
+def _three_towns(tmp_path, monkeypatch) -> Settings:
+    """Settings for a region master of 3 Tongzhou towns and the majuqiao scheme."""
     master = tmp_path / "regions.csv"
     tongzhou_master(master, towns=3)
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
@@ -28,7 +27,13 @@ def test_a_month_without_the_fire_drop_fails_the_gate_and_publishes_nothing(
     schemes.mkdir()
     shutil.copy(PROJECT / "schemes" / "majuqiao.yaml", schemes)
     monkeypatch.setenv("PINGAN_SCHEMES_DIR", str(schemes))
-    settings = get_settings()
+    return get_settings()
+
+
+def test_a_month_without_the_fire_drop_fails_the_gate_and_publishes_nothing(
+    databases, tmp_path, monkeypatch, airflow_db
+) -> None:
+    settings = _three_towns(tmp_path, monkeypatch)
 
     with simulated_sources(settings, [AUG]) as sources:
         # the fire brigade has not sent August's files yet
@@ -51,3 +56,34 @@ def test_a_month_without_the_fire_drop_fails_the_gate_and_publishes_nothing(
         "MISSING fire.fires",
         "MISSING fire.inspections",
     ]
+
+
+def test_a_stale_source_stops_the_gate_with_dbt_freshness_error(
+    databases, tmp_path, monkeypatch, airflow_db
+) -> None:
+    """The freshness check runs beside the suites: its error still stops the gate, and
+    it is the error the task raises, whatever the suites found."""
+    from pingan_transforms.transform import DbtError
+    from pingan_transforms.warehouse import connect, resolve_target
+
+    settings = _three_towns(tmp_path, monkeypatch)
+    start, end = AUG.start(settings.timezone), AUG.end(settings.timezone)
+
+    with simulated_sources(settings, [AUG]):
+        tasks.load_regions()
+        tasks.extract_police(end)
+        tasks.extract_traffic(start, end)
+        tasks.extract_fire()
+        tasks.extract_governance(end)
+    # the police extract last landed 30 days ago (error_after: 7 days)
+    with connect(resolve_target(settings)) as conn:
+        for table in ("police__incidents", "police__fraud_warnings"):
+            conn.execute(f"update raw.{table} set _extracted_at = now() - interval '30 days'")
+
+    with pytest.raises(DbtError) as stale:
+        tasks.quality_gate(AUG.start(settings.timezone))
+    message = str(stale.value)
+    assert message.startswith("dbt source freshness")
+    assert "ERROR source.pingan.police.incidents: last loaded 30.0 days ago" in message
+    assert "ERROR source.pingan.police.fraud_warnings" in message
+    assert "source.pingan.traffic" not in message
