@@ -419,11 +419,11 @@ def test_dbt_stages_latest_versions_quarantines_the_rest_and_reconciles(
         row[0]: row[1:]
         for row in fetch(
             warehouse,
-            "select source_file, raw_rows, staged_rows, quarantined_rows, duplicate_rows, "
+            "select source_file, raw_rows, staged_rows, quarantined_rows, superseded_rows, "
             "unaccounted_rows from intermediate.int_fire_batches_reconciled",
         )
     }
-    # raw = staged + quarantined + duplicates, worked out by hand:
+    # raw = staged + quarantined + superseded, worked out by hand:
     #   August: F006 staged; F004, F005, F007 quarantined; both F002 rows, F001 and the
     #   bad-date F003 are earlier versions of records the correction stages
     assert reconciled[aug_file] == (8, 1, 3, 4, 0)

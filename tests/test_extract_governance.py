@@ -228,9 +228,9 @@ def test_correction_pii_and_dbt_reconcile(databases, tmp_path, monkeypatch) -> N
             == 2
         )
         reconciled = conn.execute(
-            "select entity, raw_rows, recorded_rows, placed_rows, quarantined_rows, "
+            "select source_entity, raw_rows, recorded_rows, staged_rows, quarantined_rows, "
             "superseded_rows, is_reconciled from intermediate.int_governance_batches_reconciled "
-            "order by entity, raw_rows desc"
+            "order by source_entity, raw_rows desc"
         ).fetchall()
         assert len(reconciled) == 6 and all(r[-1] for r in reconciled)
         # the correction batches hold the staged versions; the first ones the superseded rows

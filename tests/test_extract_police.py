@@ -165,8 +165,8 @@ def test_fraud_warnings_extract_hash_and_reconcile(databases, tmp_path, monkeypa
     )  # fmt: skip
     with connect(warehouse) as conn:
         reconciled = conn.execute(
-            "select entity, count(*), sum(raw_rows), bool_and(is_reconciled) "
-            "from intermediate.int_police_batches_reconciled group by entity order by entity"
+            "select source_entity, count(*), sum(raw_rows), bool_and(is_reconciled) "
+            "from intermediate.int_police_batches_reconciled group by 1 order by 1"
         ).fetchall()
         raw_fraud = conn.execute("select count(*) from raw.police__fraud_warnings").fetchone()[0]
         methods = dict(

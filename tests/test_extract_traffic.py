@@ -399,8 +399,9 @@ def test_reruns_add_nothing_and_staging_reconciles_every_batch(
             )
         )
         reconciled = conn.execute(
-            "select batch_id, entity, recorded_rows, raw_rows, staged_rows, quarantined_rows, "
-            "superseded_rows, is_reconciled from intermediate.int_traffic_batches_reconciled"
+            "select batch_id, source_entity, recorded_rows, raw_rows, staged_rows, "
+            "quarantined_rows, superseded_rows, is_reconciled "
+            "from intermediate.int_traffic_batches_reconciled"
         ).fetchall()
         independent = {
             r[0]: r[1:]
@@ -478,7 +479,7 @@ def test_reruns_add_nothing_and_staging_reconciles_every_batch(
             "where _batch_id = %s and _source_ref = '/api/v1/accidents?page=1#1'",
             (aug.batch_id,),
         )
-    with pytest.raises(DbtError, match="assert_traffic_batches_reconcile"):
+    with pytest.raises(DbtError, match="batches_reconcile_int_traffic_batches_reconciled"):
         run_dbt(
             ["build", "--select", "int_traffic_batches_reconciled", "--indirect-selection",
              "cautious"],

@@ -1,14 +1,16 @@
-{#- Where every raw row of every fire batch went. Each raw row is exactly one of:
-      staged       the staged (latest clean) version of its record;
-      quarantined  in int_fire_records_quarantined, with its reason;
-      duplicate    an earlier version of a record whose staged version is later:
-                   a repeated row of the same file (the lower row is staged), or a
-                   row of an older batch that a re-export replaced (clean or not).
-    So raw_rows = staged_rows + quarantined_rows + duplicate_rows for every batch;
-    unaccounted_rows is the difference and assert_fire_batches_reconcile fails
-    unless it is zero. Each count comes from a different model, so a row lost or
-    double counted in a join or a filter shows up here. -#}
+{#- Where every raw row of every fire batch went (macro batches_reconciled): staged
+    (the latest clean version of its record), quarantined (int_fire_records_quarantined,
+    with its reason) or superseded: an earlier version of a record whose staged
+    version is later, a repeated row of the same file (the lower row is staged) or a
+    row of an older batch that a re-export replaced (clean or not). -#}
 with
+
+batches as (
+
+    select * from {{ source('fire', 'batches') }}
+    where source = 'fire'
+
+),
 
 raw_fires as (
 
@@ -52,47 +54,13 @@ quarantined as (
 
 ),
 
-raw_counts as (
+raw_rows as (
 
-    select
-        'fires'                 as source_entity,
-        _batch_id               as batch_id,
-        min(_source_file)       as source_file,
-        count(*)                as raw_rows
+    select 'fires' as source_entity, _batch_id as batch_id, _source_file as source_file
     from raw_fires
-    group by _batch_id
-
     union all
-
-    select
-        'inspections'           as source_entity,
-        _batch_id               as batch_id,
-        min(_source_file)       as source_file,
-        count(*)                as raw_rows
+    select 'inspections' as source_entity, _batch_id as batch_id, _source_file as source_file
     from raw_inspections
-    group by _batch_id
-
-),
-
-staged_counts as (
-
-    select batch_id, count(*) as staged_rows
-    from staged_fires
-    group by batch_id
-
-    union all
-
-    select batch_id, count(*) as staged_rows
-    from staged_inspections
-    group by batch_id
-
-),
-
-quarantined_counts as (
-
-    select batch_id, count(*) as quarantined_rows
-    from quarantined
-    group by batch_id
 
 ),
 
@@ -122,40 +90,23 @@ inspection_duplicates as (
 
 ),
 
-duplicate_counts as (
+outcomes as (
 
-    select batch_id, count(*) as duplicate_rows
-    from (
-        select batch_id from fire_duplicates
-        union all
-        select batch_id from inspection_duplicates
-    ) as duplicates
-    group by batch_id
+    select 'fires' as source_entity, batch_id, 'staged' as outcome
+    from staged_fires
+    union all
+    select 'inspections' as source_entity, batch_id, 'staged' as outcome
+    from staged_inspections
+    union all
+    select source_entity, batch_id, 'quarantined' as outcome
+    from quarantined
+    union all
+    select 'fires' as source_entity, batch_id, 'superseded' as outcome
+    from fire_duplicates
+    union all
+    select 'inspections' as source_entity, batch_id, 'superseded' as outcome
+    from inspection_duplicates
 
 ),
 
-final as (
-
-    select
-        raw_counts.source_entity,
-        raw_counts.batch_id,
-        raw_counts.source_file,
-        raw_counts.raw_rows,
-        coalesce(staged_counts.staged_rows, 0)              as staged_rows,
-        coalesce(quarantined_counts.quarantined_rows, 0)    as quarantined_rows,
-        coalesce(duplicate_counts.duplicate_rows, 0)        as duplicate_rows,
-        raw_counts.raw_rows
-            - coalesce(staged_counts.staged_rows, 0)
-            - coalesce(quarantined_counts.quarantined_rows, 0)
-            - coalesce(duplicate_counts.duplicate_rows, 0)  as unaccounted_rows
-    from raw_counts
-    left join staged_counts
-        on raw_counts.batch_id = staged_counts.batch_id
-    left join quarantined_counts
-        on raw_counts.batch_id = quarantined_counts.batch_id
-    left join duplicate_counts
-        on raw_counts.batch_id = duplicate_counts.batch_id
-
-)
-
-select * from final
+{{ batches_reconciled() }}

@@ -1,7 +1,5 @@
-{#- Where every raw traffic row went, per batch: staged, quarantined or superseded.
-    raw_rows is counted from raw itself and recorded_rows is what the extractor
-    wrote in raw._batches, so a row lost or multiplied between raw and staging
-    (a bad filter, a join that fans out) shows as is_reconciled = false. -#}
+{#- Where every raw traffic row went, per batch: staged, quarantined or superseded
+    by a later version (macro batches_reconciled). -#}
 with
 
 batches as (
@@ -13,13 +11,13 @@ batches as (
 
 raw_accidents as (
 
-    select _batch_id as batch_id from {{ source('traffic', 'accidents') }}
+    select * from {{ source('traffic', 'accidents') }}
 
 ),
 
 raw_violations as (
 
-    select _batch_id as batch_id from {{ source('traffic', 'violations') }}
+    select * from {{ source('traffic', 'violations') }}
 
 ),
 
@@ -53,92 +51,35 @@ quarantined as (
 
 ),
 
-raw_counts as (
+raw_rows as (
 
-    select batch_id, count(*) as raw_rows
-    from (
-        select batch_id from raw_accidents
-        union all
-        select batch_id from raw_violations
-    ) as raw_rows
-    group by batch_id
+    select 'accidents' as source_entity, _batch_id as batch_id, null as source_file
+    from raw_accidents
+    union all
+    select 'violations' as source_entity, _batch_id as batch_id, null as source_file
+    from raw_violations
 
 ),
 
-staged_counts as (
+outcomes as (
 
-    select batch_id, count(*) as staged_rows
-    from (
-        select batch_id from staged_accidents
-        union all
-        select batch_id from staged_violations
-    ) as staged_rows
-    group by batch_id
-
-),
-
-quarantined_counts as (
-
-    select batch_id, count(*) as quarantined_rows
+    select 'accidents' as source_entity, batch_id, 'staged' as outcome
+    from staged_accidents
+    union all
+    select 'violations' as source_entity, batch_id, 'staged' as outcome
+    from staged_violations
+    union all
+    select entity as source_entity, batch_id, 'quarantined' as outcome
     from quarantined
-    group by batch_id
+    union all
+    select 'accidents' as source_entity, batch_id, 'superseded' as outcome
+    from base_accidents
+    where not is_current
+    union all
+    select 'violations' as source_entity, batch_id, 'superseded' as outcome
+    from base_violations
+    where not is_current
 
 ),
 
-superseded_counts as (
-
-    select batch_id, count(*) as superseded_rows
-    from (
-        select batch_id from base_accidents where not is_current
-        union all
-        select batch_id from base_violations where not is_current
-    ) as superseded_rows
-    group by batch_id
-
-),
-
-batch_ids as (
-
-    select batch_id from batches
-    union
-    select batch_id from raw_counts
-
-),
-
-counted as (
-
-    select
-        batch_ids.batch_id,
-        batches.entity,
-        batches.row_count                               as recorded_rows,
-        coalesce(raw_counts.raw_rows, 0)                as raw_rows,
-        coalesce(staged_counts.staged_rows, 0)          as staged_rows,
-        coalesce(quarantined_counts.quarantined_rows, 0)
-                                                        as quarantined_rows,
-        coalesce(superseded_counts.superseded_rows, 0)  as superseded_rows
-    from batch_ids
-    left join batches
-        on batch_ids.batch_id = batches.batch_id
-    left join raw_counts
-        on batch_ids.batch_id = raw_counts.batch_id
-    left join staged_counts
-        on batch_ids.batch_id = staged_counts.batch_id
-    left join quarantined_counts
-        on batch_ids.batch_id = quarantined_counts.batch_id
-    left join superseded_counts
-        on batch_ids.batch_id = superseded_counts.batch_id
-
-),
-
-final as (
-
-    select
-        *,
-        coalesce(recorded_rows = raw_rows, false)
-            and raw_rows = staged_rows + quarantined_rows + superseded_rows
-                                                        as is_reconciled
-    from counted
-
-)
-
-select * from final
+{{ batches_reconciled() }}
