@@ -7,7 +7,6 @@ result. They return small JSON-serialisable summaries (shown as XCom).
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -231,8 +230,7 @@ def build_models() -> dict[str, object]:
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    dbt_vars = json.dumps({"scored_month_sources": settings.scored_month_sources})
-    summary = run_dbt(["build", "--vars", dbt_vars], resolve_target(settings), settings)
+    summary = run_dbt(["build"], resolve_target(settings), settings)
     return {"summary": str(summary), "counts": summary.counts}
 
 
