@@ -38,6 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from markupsafe import Markup, escape
 from psycopg.rows import dict_row
 
 from pingan_transforms.months import Month
@@ -1054,6 +1055,11 @@ def bulletin_stem(scheme_code: str, month: Month, revision: int = 1) -> str:
     return f"{scheme_code}_{month}" + (f"_r{revision}" if revision > 1 else "")
 
 
+def _html_lines(text: str) -> Markup:
+    """A cell's text for HTML: escaped, its line breaks as ``<br>``."""
+    return Markup("<br>").join(escape(line) for line in text.split("\n"))
+
+
 def render_html(document: Document, attachment: str | None = None) -> str:
     """The email body: the document without charts (they are in the attached PDF)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -1069,6 +1075,9 @@ def render_html(document: Document, attachment: str | None = None) -> str:
     env.tests["table"] = lambda block: isinstance(block, Table)
     env.tests["chart"] = lambda block: isinstance(block, Chart)
     env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
+    # a filter, not a template macro: a province's tables have ~48,000 cells, and a macro
+    # call per cell was most of the email body's rendering time
+    env.filters["lines"] = _html_lines
     template = env.get_template(HTML_TEMPLATE)
     return template.render(doc=document, attachment=attachment)
 

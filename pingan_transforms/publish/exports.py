@@ -27,6 +27,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -407,15 +408,28 @@ def fill_sheet(ws: Worksheet, columns: list[Column], units: list[PublishedUnit])
         cell.font = Font(bold=True)
         cell.fill = PatternFill(fill_type="solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(horizontal="center", vertical="center")
+    # A cell's look is its number format and Style; openpyxl registers each font, fill
+    # and format in the workbook (hashing the style object) every time one is assigned.
+    # The first cell of each look is styled as usual, later ones copy its style ids:
+    # the same ids in the same order of first use, so the same file.
+    styled: dict[tuple[int, Style | None], Any] = {}
     for row, unit in enumerate(units, start=2):
         ws.append([c.value(unit) for c in columns])
         # by index: ws[ws.max_row] scans every cell of the sheet for each row, quadratic
         # in the units (a province's 1,365 townships: most of the workbook's time)
         for index, column in enumerate(columns, start=1):
             cell = ws.cell(row=row, column=index)
+            style = column.style(unit)
+            if not column.number_format and style is None:
+                continue
+            key = (index, style)
+            if key in styled:
+                cell._style = copy(styled[key])
+                continue
             if column.number_format:
                 cell.number_format = column.number_format
-            _apply(cell, column.style(unit))
+            _apply(cell, style)
+            styled[key] = cell._style
     for index, column in enumerate(columns, start=1):
         letter = ws.cell(row=1, column=index).column_letter
         ws.column_dimensions[letter].width = _column_width(

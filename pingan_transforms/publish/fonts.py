@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import pylopdf_fonts_zh_cn
 from fontTools import subset
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 SANS_FAMILY = "Noto Sans SC"
 SERIF_FAMILY = "Noto Serif SC"
@@ -111,19 +114,38 @@ def truetype_subset(family: str, text: str, postscript_name: str | None = None) 
     return _truetype_subset(family, frozenset(text), postscript_name)
 
 
+#: Tables reportlab never reads from a TrueType font it embeds (it writes its own subset
+#: from name, OS/2, post, hhea, hmtx, maxp, cmap, loca, glyf and head): dropped before
+#: subsetting, where the layout tables of a CJK font were a third of the time.
+_UNUSED_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "VORG", "DSIG")
+
+
 @lru_cache(maxsize=32)
 def _truetype_subset(family: str, chars: frozenset[str], postscript_name: str | None) -> bytes:
-    font = TTFont(font_path(family))
+    """The subset as TrueType bytes.
+
+    The CFF outlines are not subset: the fontTools subsetter would desubroutinize and
+    strip hints of CFF charstrings that are converted and thrown away anyway. The font
+    is subset with empty TrueType glyphs in their place, then only the glyphs kept are
+    drawn from the original charstrings into TrueType outlines (the same outlines: the
+    pen sees the same path either way). The timestamp is the font file's, not the time
+    of rendering, so the same document gives the same PDF bytes.
+    """
+    font = TTFont(font_path(family), recalcTimestamp=False)
+    outlines = font.getGlyphSet()  # the CFF charstrings: drawn after subsetting
+    _empty_glyf(font)
+    for tag in _UNUSED_TABLES:
+        if tag in font:
+            del font[tag]
     options = subset.Options()
     options.layout_features = []  # no GSUB/GPOS: reportlab shapes nothing
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.hinting = False
-    options.desubroutinize = True
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted({ord(ch) for ch in chars} | {0x20}))
     subsetter.subset(font)
-    _cff_to_glyf(font)
+    _draw_glyf(font, outlines)
     if postscript_name:
         for record in font["name"].names:
             if record.nameID in (4, 6):  # full name, PostScript name
@@ -133,24 +155,31 @@ def _truetype_subset(family: str, chars: frozenset[str], postscript_name: str | 
     return out.getvalue()
 
 
-def _cff_to_glyf(font: TTFont) -> None:
-    """Replace the font's CFF outlines with TrueType ones, in place."""
+def _empty_glyf(font: TTFont) -> None:
+    """Replace the font's CFF outlines with empty TrueType glyphs, in place."""
     order = font.getGlyphOrder()
-    glyph_set = font.getGlyphSet()
-    max_error = font["head"].unitsPerEm * _MAX_ERROR_EM
     glyf = newTable("glyf")
     glyf.glyphOrder = order
-    glyf.glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(glyph_set)
-        # CFF contours run counter-clockwise, TrueType ones clockwise
-        glyph_set[name].draw(Cu2QuPen(pen, max_error, reverse_direction=True))
-        glyf[name] = pen.glyph()
+    glyf.glyphs = {name: Glyph() for name in order}
     font["glyf"] = glyf
     font["loca"] = newTable("loca")
-    for tag in ("CFF ", "VORG"):
-        if tag in font:
-            del font[tag]
+    del font["CFF "]
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+def _draw_glyf(font: TTFont, outlines: Mapping[str, Any]) -> None:
+    """Draw each glyph of the (subset) font from ``outlines``, CFF glyphs, as TrueType
+    outlines; then the tables that describe glyf fonts (maxp 1.0, post 2.0)."""
+    order = font.getGlyphOrder()
+    max_error = font["head"].unitsPerEm * _MAX_ERROR_EM
+    glyf = font["glyf"]
+    for name in order:
+        # CID-keyed CJK CFF has no seac accents, so no glyph draws another as a component
+        pen = TTGlyphPen(outlines)
+        # CFF contours run counter-clockwise, TrueType ones clockwise
+        outlines[name].draw(Cu2QuPen(pen, max_error, reverse_direction=True))
+        glyf[name] = pen.glyph()
     maxp = newTable("maxp")
     maxp.tableVersion = 0x00010000
     maxp.numGlyphs = len(order)
@@ -163,13 +192,11 @@ def _cff_to_glyf(font: TTFont) -> None:
     ):  # fmt: skip
         setattr(maxp, field, 0)
     font["maxp"] = maxp  # recalculated from glyf on save
-    font["head"].glyphDataFormat = 0
     post = font["post"]
     post.formatType = 2.0
     post.extraNames = []
     post.mapping = {}
     post.glyphOrder = order
-    font.sfntVersion = "\x00\x01\x00\x00"
 
 
 def reportlab_fonts(text: str) -> PdfFonts:
