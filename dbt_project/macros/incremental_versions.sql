@@ -8,12 +8,12 @@
     next run's lookups use (the project's post-hook analyzes the table as before).
     The key must not be null (a not_null test on the model says so): a null key
     matches no key, so its rows would be neither recomputed nor replaced. -#}
-{% macro incremental_versions_config(key) -%}
+{% macro incremental_versions_config(key, on_schema_change='fail') -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=key,
-        on_schema_change='fail',
+        on_schema_change=on_schema_change,
         post_hook=[
             "create index if not exists {{ this.identifier }}__" ~ key
                 ~ " on {{ this }} (" ~ key ~ ")"
@@ -31,6 +31,21 @@
         where {{ loaded_at }} > (
             select coalesce(max(extracted_at), '-infinity'::timestamptz) from {{ this }}
         )
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The filter of a model with one row per record (its latest version) over the staged
+    records: those whose latest version was loaded since the model was last built. A
+    late row that is not the latest version changes no staged row, and none here. Over
+    a table built before the model was incremental (no loaded_at column) every record
+    is built. -#}
+{% macro incremental_records_filter(loaded_at='extracted_at') -%}
+    {%- if is_incremental() and loaded_at in (
+        adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    ) %}
+    where {{ loaded_at }} > (
+        select coalesce(max({{ loaded_at }}), '-infinity'::timestamptz) from {{ this }}
     )
     {%- endif %}
 {%- endmacro %}

@@ -6,12 +6,17 @@
        address places it at that village; failing that, a town name contained in
        the address places it at that town. Only an unambiguous match counts.
     3. Anything still unplaced, or with an unknown category code, keeps a
-       quarantine_reason and is excluded from the metrics. -#}
+       quarantine_reason and is excluded from the metrics.
+    Incremental by incident: a run places only the incidents whose latest version was
+    loaded since the last build (macro incremental_records_filter); a region-master
+    change needs --full-refresh, as for every model placed by the master. -#}
+{{ incremental_versions_config('incident_no', on_schema_change='append_new_columns') }}
 with
 
 incidents as (
 
     select * from {{ ref('stg_police__incidents') }}
+    {{ incremental_records_filter() }}
 
 ),
 
@@ -263,6 +268,7 @@ final as (
         callback_satisfaction,
         batch_id,
         source_ref,
+        extracted_at,
         case
             when category_key is null then 'unknown category code'
             when placement_method is null and region_code is null
