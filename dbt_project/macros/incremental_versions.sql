@@ -37,15 +37,21 @@
 
 {#- The filter of a model with one row per record (its latest version) over the staged
     records: those whose latest version was loaded since the model was last built. A
-    late row that is not the latest version changes no staged row, and none here. Over
-    a table built before the model was incremental (no loaded_at column) every record
-    is built. -#}
-{% macro incremental_records_filter(loaded_at='extracted_at') -%}
+    late row that is not the latest version changes no staged row, and none here.
+    rebuild_after lists (relation, loaded-at column) pairs whose load since the last
+    build changes every record (the region master): then every record is built, as it
+    is over a table built before the model was incremental (no loaded_at column). -#}
+{% macro incremental_records_filter(loaded_at='extracted_at', rebuild_after=[]) -%}
     {%- if is_incremental() and loaded_at in (
         adapter.get_columns_in_relation(this) | map(attribute='name') | list
     ) %}
     where {{ loaded_at }} > (
         select coalesce(max({{ loaded_at }}), '-infinity'::timestamptz) from {{ this }}
     )
+    {%- for relation, relation_loaded_at in rebuild_after %}
+        or (select max({{ relation_loaded_at }}) from {{ relation }}) > (
+            select coalesce(max({{ loaded_at }}), '-infinity'::timestamptz) from {{ this }}
+        )
+    {%- endfor %}
     {%- endif %}
 {%- endmacro %}

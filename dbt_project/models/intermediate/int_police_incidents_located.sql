@@ -8,15 +8,17 @@
     3. Anything still unplaced, or with an unknown category code, keeps a
        quarantine_reason and is excluded from the metrics.
     Incremental by incident: a run places only the incidents whose latest version was
-    loaded since the last build (macro incremental_records_filter); a region-master
-    change needs --full-refresh, as for every model placed by the master. -#}
+    loaded since the last build (macro incremental_records_filter), and every incident
+    again when a region master was loaded since. -#}
 {{ incremental_versions_config('incident_no', on_schema_change='append_new_columns') }}
 with
 
 incidents as (
 
     select * from {{ ref('stg_police__incidents') }}
-    {{ incremental_records_filter() }}
+    {{ incremental_records_filter(
+        rebuild_after=[(source('regions', 'master'), '_extracted_at')]
+    ) }}
 
 ),
 
