@@ -1,10 +1,8 @@
-{{ incremental_versions_config('incident_no') }}
 with
 
 source as (
 
     select * from {{ source('police', 'incidents') }}
-    {{ incremental_versions_filter('jjdbh', source('police', 'incidents')) }}
 
 ),
 
