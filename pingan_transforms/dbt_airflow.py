@@ -491,23 +491,5 @@ def _single_build_group(settings: Settings, group_id: str) -> Any:
             invocation_mode=InvocationMode.DBT_RUNNER,
             vars=settings.dbt_vars(),
             install_deps=False,
-            cache_dir=_partial_parse_cache(group_id),
         )
     return group
-
-
-def _partial_parse_cache(group_id: str) -> Path | None:
-    """Where the single build keeps dbt's ``partial_parse.msgpack`` between runs.
-
-    Cosmos gives the operators it renders a cache directory, but an operator built by
-    hand gets none, and then every month's build parsed the whole project again (5 s at
-    province scale). The manifest's own ``partial_parse.msgpack`` cannot serve: it was
-    parsed with placeholder connection values, and dbt reparses when the profile
-    differs. With this cache the first build parses in full and stores its state; the
-    next builds of the same project and connection parse only what changed.
-    """
-    from cosmos import settings as cosmos_settings
-
-    if not cosmos_settings.enable_cache:
-        return None
-    return Path(cosmos_settings.cache_dir) / f"pingan_{group_id}_build"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import shutil
 import socket
-from pathlib import Path
 
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
@@ -81,13 +80,6 @@ def _read_ranking(path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _dbt_parse_cache() -> Path:
-    """Where the single dbt build task keeps dbt's partial-parse state (dbt_airflow)."""
-    from cosmos import settings as cosmos_settings
-
-    return Path(cosmos_settings.cache_dir) / "pingan_dbt_build" / "target" / "partial_parse.msgpack"
-
-
 def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_them(
     databases, tmp_path, monkeypatch, airflow_db
 ) -> None:
@@ -107,8 +99,6 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
     towns = {r.code: r.name for r in regions if r.level == "township"}
     assert len(towns) == 22
 
-    parse_state = _dbt_parse_cache()
-    parse_state.unlink(missing_ok=True)
     with (
         simulated_sources(settings, MONTHS) as sources,
         mail_catcher(tmp_path / "mail") as mailbox,
@@ -131,9 +121,6 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
             assert ranks == sorted(ranks) and ranks[0] == 1 and ranks[-1] <= 22
             if month != MONTHS[-1]:  # late corrections arrive after a month's run
                 assert sources.between_runs(month)["police incidents corrected"] > 0
-
-        # the dbt build kept its parse state for the next month's build (Cosmos's cache)
-        assert parse_state.exists()
 
         with connect(warehouse) as conn:
             before = conn.execute(MART_QUERY).fetchall()
