@@ -75,7 +75,7 @@ def build_manifest(settings: Settings | None = None, *, force: bool = False) -> 
     cmd = [
         dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(path.parent), "--log-path", str(project / "logs" / "parse"),
-        "--vars", json.dumps(settings.dbt_vars()),
+        "--vars", json.dumps(dbt_vars(settings)),
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not path.exists():
@@ -83,6 +83,10 @@ def build_manifest(settings: Settings | None = None, *, force: bool = False) -> 
         raise ConfigError(f"dbt parse of {project} failed; fix the project:\n{tail}")
     path.touch()
     return path
+
+
+def dbt_vars(settings: Settings) -> dict[str, Any]:
+    return {"scored_month_sources": settings.scored_month_sources}
 
 
 def _profile_mapping_class() -> type:
@@ -184,7 +188,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             # it would see the others' views dropped by the rebuild's cascade
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": settings.dbt_vars(), "install_deps": False},
+        operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
 
@@ -242,7 +246,7 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
             enable_mock_profile=False,
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": settings.dbt_vars(), "install_deps": False},
+        operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
     trigger_cls = f"{__name__}.WatcherNodeTrigger"
@@ -489,7 +493,7 @@ def _single_build_group(settings: Settings, group_id: str) -> Any:
             project_dir=str(project.dbt_project_path),
             profile_config=profile,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            vars=settings.dbt_vars(),
+            vars=dbt_vars(settings),
             install_deps=False,
         )
     return group

@@ -13,7 +13,6 @@ from pingan_transforms.publish.publications import latest_publication, read_cont
 from pingan_transforms.settings import get_settings
 from pingan_transforms.simulate.mailbox import mail_catcher
 from pingan_transforms.simulate.sources import simulated_sources
-from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect, prepare_warehouse
 from pingan_transforms.warehouse.connection import drop_database
 from tests.helpers import PROJECT, tongzhou_master
@@ -187,12 +186,6 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
                 count = conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
                 assert count == raw_before[table]
         fresh = _marts(warehouse)
-
-        # the incremental models (base versions by record key, metrics, rollup and period
-        # comparisons by month), built month by month with late corrections between,
-        # equal everything rebuilt from raw at once
-        run_dbt(["build", "--full-refresh"], warehouse, settings)
-        assert _marts(warehouse) == fresh
 
         # The same three months backfilled by a real deployment (api-server, scheduler,
         # dag-processor, triggerer; LocalExecutor; metadata in PostgreSQL) into a new
