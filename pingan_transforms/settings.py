@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         "unset = no end",
     )
     regions_file: Path | None = Field(default=None, description="region master CSV")
+    drops_dir: Path | None = Field(
+        default=None,
+        description="where source systems drop their files (the relative drop_dir of "
+        "config/sources.yml, the regions master); default <state dir>/sources",
+    )
     timezone: str = "Asia/Shanghai"
 
     # Two layers of retries for sources: the connector's own (seconds apart, for a
@@ -169,8 +174,10 @@ class Settings(BaseSettings):
 
     @property
     def sources_dir(self) -> Path:
-        """Where simulated source systems drop their files (regions master, later fire/survey)."""
-        return self.state_dir / "sources"
+        """Where source systems drop their files (fire exports, survey workbooks, the
+        regions master). Its own setting so that two runs sharing a state dir (the test
+        suite, a second simulated stack) need not read each other's drops."""
+        return self.drops_dir or self.state_dir / "sources"
 
     @property
     def sources_path(self) -> Path:

@@ -57,6 +57,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_STATE, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def own_drops(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's source systems drop their files in a folder of its own.
+
+    In the session's shared state dir, files an earlier test left there (another set of
+    towns, a month it deleted on purpose) were loaded by the next test's extract, so its
+    marts depended on which tests ran before it: month-by-month runs then differed from
+    a backfill of the same months made after all the drops had been rewritten.
+    """
+    monkeypatch.setenv("PINGAN_DROPS_DIR", str(tmp_path / "drops"))
+
+
 @pytest.fixture
 def databases(
     server: WarehouseTarget, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -4,6 +4,7 @@ then the same months backfilled by a real scheduler (``airflow backfill create``
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import socket
 
@@ -193,6 +194,8 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         backfilled = warehouse.with_database(warehouse.dbname + "_bf")
         metadata = warehouse.with_database("airflow_" + warehouse.dbname)
         monkeypatch.setenv("PINGAN_WAREHOUSE_DB", backfilled.dbname)
+        if os.environ.get("PINGAN_WAREHOUSE_URL"):  # an external server names the database
+            monkeypatch.setenv("PINGAN_WAREHOUSE_URL", backfilled.url)
         monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output_backfill"))
         # dbt as deployed: one `dbt build` with a watcher task per seed and model (the
         # fresh runs above used one `dbt build` task: the marts must not depend on which;
