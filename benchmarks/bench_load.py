@@ -7,7 +7,7 @@ on the same server, in the same process kind, in the same run:
 
 * baseline — ``COPY (select …) TO STDOUT`` streamed straight into ``COPY … FROM STDIN``:
   no parsing, no hashing; the fastest a loader can possibly be here;
-* pipeline — :func:`pingan_transforms.extract.police.extract_incidents`: watermark
+* pipeline — :func:`pingan_transforms.extract.sql.extract_entity` (police incidents): watermark
   query, server-side cursor, HMAC of phone and ID numbers, COPY into ``raw``,
   batch record and watermark, one transaction.
 
@@ -105,13 +105,13 @@ def _pipeline(front_url: str, target_url: str, queue: mp.Queue) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from pingan_transforms.extract.police import extract_incidents
+    from pingan_transforms.extract.sql import extract_entity
 
     target = WarehouseTarget.from_url(target_url)
     start = time.perf_counter()
-    result = extract_incidents(
-        front_url, target, cutoff=datetime(2030, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")),
-        pii_key=b"benchmark-key",
+    result = extract_entity(
+        "police", "incidents", front_url, target,
+        cutoff=datetime(2030, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")), pii_key=b"benchmark-key",
     )  # fmt: skip
     queue.put(
         (

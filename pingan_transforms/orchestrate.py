@@ -33,6 +33,10 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos's cache (dbt's partial parse) per state dir, as in a local deployment
+        # (airflow_local): the default, /tmp/cosmos, is shared with other warehouses,
+        # whose profile differs and makes dbt parse the whole project again
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.state_dir / "cosmos"),
         "GX_ANALYTICS_ENABLED": "false",
     }
 

@@ -42,6 +42,24 @@ def read_config_mapping(path: Path, missing: str, shape: str | None = None) -> d
     return data or {}
 
 
+def dbt_project_scored_month_sources(project_dir: Path) -> list[str]:
+    """The dbt project's ``vars: scored_month_sources`` (dbt_project.yml).
+
+    The list is written once, there: a bare ``dbt build`` and the pipeline (which
+    passes its setting to every dbt call as ``--vars``) then score the same months,
+    and the gate checks the sources scoring waits for.
+    """
+    path = project_dir / "dbt_project" / "dbt_project.yml"
+    project = read_config_mapping(path, f"{path} is missing: the dbt project must be there")
+    value = (project.get("vars") or {}).get("scored_month_sources")
+    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        raise ConfigError(
+            f"{path}: vars.scored_month_sources must list the monthly sources a month "
+            "waits for before it is scored, e.g. [police, traffic, fire, governance]"
+        )
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PINGAN_",
@@ -90,8 +108,9 @@ class Settings(BaseSettings):
         description="HMAC key for personal data; unset = a random key kept in the state dir",
     )
     scored_month_sources: list[str] = Field(
-        default=["police", "traffic", "fire", "governance"],
-        description="a month is scored once each of these sources has delivered facts for it",
+        default_factory=lambda data: dbt_project_scored_month_sources(data["project_dir"]),
+        description="a month is scored once each of these sources has delivered facts for it "
+        "(default: the dbt project's var of that name)",
     )
     delivery_grace_hours: float = Field(
         default=48.0,
@@ -163,6 +182,10 @@ class Settings(BaseSettings):
             return None
         day = self.schedule_until
         return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.timezone))
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The vars every dbt call gets (run_dbt, the Cosmos tasks, ``dbt parse``)."""
+        return {"scored_month_sources": self.scored_month_sources}
 
     @property
     def embedded(self) -> bool:

@@ -7,7 +7,6 @@ result. They return small JSON-serialisable summaries (shown as XCom).
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -35,24 +34,28 @@ def load_regions() -> dict[str, object]:
     }
 
 
+def _extract_sql(source: str, data_interval_end: datetime) -> list:
+    """Every entity of a relational source updated up to the end of the data interval,
+    each with its own watermark and batch (extract/sql.py)."""
+    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.extract.sql import extract_source
+
+    settings = get_settings()
+    config = sources_config(settings).sql(source)
+    url = source_url(config.connection, settings, config.embedded_database)
+    return extract_source(
+        source, url, resolve_target(settings), cutoff=data_interval_end,
+        pii_key=settings.pii_secret, tz=settings.timezone,
+    )  # fmt: skip
+
+
 def extract_police(data_interval_end: datetime) -> dict[str, object]:
     """Extract 110 incidents and anti-fraud warnings updated up to the end of the data interval.
 
     Both entities come from the same front database; each keeps its own watermark
     and batch, so one can be re-run or corrected without the other.
     """
-    from pingan_transforms.extract.connections import source_url
-    from pingan_transforms.extract.police import extract_fraud_warnings, extract_incidents
-
-    settings = get_settings()
-    target = resolve_target(settings)
-    police = sources_config(settings).sql("police")
-    url = source_url(police.connection, settings, police.embedded_database)
-    results = [
-        extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
-                tz=settings.timezone)
-        for extract in (extract_incidents, extract_fraud_warnings)
-    ]  # fmt: skip
+    results = _extract_sql("police", data_interval_end)
     return {
         "source": "police",
         "batches": {r.entity: r.batch_id for r in results},
@@ -130,22 +133,7 @@ def extract_survey() -> dict[str, object]:
 
 def extract_governance(data_interval_end: datetime) -> dict[str, object]:
     """Petitions, disputes and grid patrols updated up to the end of the run's data interval."""
-    from pingan_transforms.extract.connections import source_url
-    from pingan_transforms.extract.governance import (
-        extract_disputes,
-        extract_grid_patrols,
-        extract_petitions,
-    )
-
-    settings = get_settings()
-    target = resolve_target(settings)
-    governance = sources_config(settings).sql("governance")
-    url = source_url(governance.connection, settings, governance.embedded_database)
-    results = [
-        extract(url, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
-                tz=settings.timezone)
-        for extract in (extract_petitions, extract_disputes, extract_grid_patrols)
-    ]  # fmt: skip
+    results = _extract_sql("governance", data_interval_end)
     return {"source": "governance", "rows": {r.entity: r.rows for r in results}}
 
 
@@ -231,8 +219,7 @@ def build_models() -> dict[str, object]:
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    dbt_vars = json.dumps({"scored_month_sources": settings.scored_month_sources})
-    summary = run_dbt(["build", "--vars", dbt_vars], resolve_target(settings), settings)
+    summary = run_dbt(["build"], resolve_target(settings), settings)
     return {"summary": str(summary), "counts": summary.counts}
 
 

@@ -54,6 +54,7 @@ def run_dbt(
     }
     cmd = [
         dbt_executable(), *args,
+        *([] if "--vars" in args else ["--vars", json.dumps(settings.dbt_vars())]),
         "--project-dir", str(project),
         "--profiles-dir", str(project),
         "--target-path", str(artefacts),

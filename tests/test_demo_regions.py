@@ -147,7 +147,7 @@ def test_xiaolan_records_are_placed_by_code_address_and_coordinates(
     databases, tmp_path, monkeypatch
 ) -> None:
     from pingan_transforms import tasks
-    from pingan_transforms.extract.police import extract_incidents
+    from pingan_transforms.extract.sql import extract_entity
     from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
     from pingan_transforms.transform import run_dbt
     from pingan_transforms.warehouse import connect
@@ -161,7 +161,7 @@ def test_xiaolan_records_are_placed_by_code_address_and_coordinates(
     sim = PoliceSimulation(county_code_rate=0.05, missing_region_rate=0.03,
                            coordinates_only_rate=0.03)  # fmt: skip
     fill_front_database(police.url, sim, regions, [AUG])
-    extract_incidents(police.url, warehouse, cutoff=SEP.end(), pii_key=KEY)
+    extract_entity("police", "incidents", police.url, warehouse, cutoff=SEP.end(), pii_key=KEY)
     run_dbt(
         ["build", "--select", "+int_police_batches_reconciled", "--indirect-selection", "cautious"],
         warehouse,

@@ -3,17 +3,13 @@ raw → dbt."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import psycopg
 
-from pingan_transforms.extract.governance import (
-    extract_all,
-    extract_disputes,
-    extract_grid_patrols,
-    extract_petitions,
-)
 from pingan_transforms.extract.pii import keyed_hash
+from pingan_transforms.extract.sql import extract_entity, extract_source
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.governance import (
     GovernanceSimulation,
@@ -34,6 +30,9 @@ DEFECTIVE = GovernanceSimulation(
     missing_region_rate=0.04, county_code_rate=0.04, unknown_region_rate=0.04,
     malformed_count_rate=0.06, unknown_patrol_type_rate=0.02,
 )  # fmt: skip
+extract_petitions = functools.partial(extract_entity, "governance", "petitions")
+extract_disputes = functools.partial(extract_entity, "governance", "disputes")
+extract_grid_patrols = functools.partial(extract_entity, "governance", "grid_patrols")
 ENTITIES = {
     "petitions": (extract_petitions, "xf_xfj", "xfjbh"),
     "disputes": (extract_disputes, "zz_mdjf", "jfbh"),
@@ -307,6 +306,8 @@ def test_extract_all_reads_every_entity_of_the_sources_file(databases, tmp_path)
     warehouse, source = databases
     regions = tongzhou_master(tmp_path / "regions.csv", towns=2)
     totals = fill_governance_database(source.url, GovernanceSimulation(), regions, [AUG])
-    results = extract_all(source.url, warehouse, cutoff=SEP.shift(1).end(), pii_key=KEY)
+    results = extract_source(
+        "governance", source.url, warehouse, cutoff=SEP.shift(1).end(), pii_key=KEY
+    )
     assert {r.entity: r.rows for r in results} == totals
     assert set(totals) == {"petitions", "disputes", "grid_patrols"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import psycopg
 
-from pingan_transforms.extract.police import extract_fraud_warnings, extract_incidents
+from pingan_transforms.extract.sql import extract_entity
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.police import (
     PoliceSimulation,
@@ -13,6 +15,11 @@ from pingan_transforms.simulate.police import (
 )
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
+
+# the two police entities, as the sources file describes them (config/sources.yml)
+extract_incidents = functools.partial(extract_entity, "police", "incidents")
+extract_fraud_warnings = functools.partial(extract_entity, "police", "fraud_warnings")
+
 
 AUG, SEP = Month(2024, 8), Month(2024, 9)
 KEY = b"unit-test-key"

@@ -89,3 +89,30 @@ def test_a_traffic_contract_that_disagrees_with_the_connector_is_refused(tmp_pat
 def test_missing_file_says_which_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PINGAN_SOURCES_FILE"):
         load_sources(tmp_path / "nope.yml")
+
+
+def test_the_sources_a_month_waits_for_are_written_once_in_the_dbt_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """settings.scored_month_sources defaults to the dbt project's var, so a bare
+    `dbt build` and the pipeline agree; a project without it is refused by name."""
+    from pingan_transforms.settings import PROJECT_DIR, Settings
+
+    monkeypatch.delenv("PINGAN_SCORED_MONTH_SOURCES", raising=False)
+    shipped = yaml.safe_load((PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text())
+    assert Settings().scored_month_sources == shipped["vars"]["scored_month_sources"]
+    assert Settings().dbt_vars() == {
+        "scored_month_sources": shipped["vars"]["scored_month_sources"]
+    }
+
+    (tmp_path / "dbt_project").mkdir()
+    project = tmp_path / "dbt_project" / "dbt_project.yml"
+    project.write_text("name: pingan\nvars:\n  scored_month_sources: [police, fire]\n")
+    assert Settings(project_dir=tmp_path).scored_month_sources == ["police", "fire"]
+    monkeypatch.setenv("PINGAN_SCORED_MONTH_SOURCES", '["police"]')
+    assert Settings(project_dir=tmp_path).scored_month_sources == ["police"]
+    monkeypatch.delenv("PINGAN_SCORED_MONTH_SOURCES")
+
+    project.write_text("name: pingan\nvars: {}\n")
+    with pytest.raises(ConfigError, match=r"dbt_project.yml: vars.scored_month_sources must list"):
+        Settings(project_dir=tmp_path)

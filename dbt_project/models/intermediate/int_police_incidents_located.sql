@@ -6,12 +6,19 @@
        address places it at that village; failing that, a town name contained in
        the address places it at that town. Only an unambiguous match counts.
     3. Anything still unplaced, or with an unknown category code, keeps a
-       quarantine_reason and is excluded from the metrics. -#}
+       quarantine_reason and is excluded from the metrics.
+    Incremental by incident: a run places only the incidents whose latest version was
+    loaded since the last build (macro incremental_records_filter), and every incident
+    again when a region master was loaded since. -#}
+{{ incremental_versions_config('incident_no', on_schema_change='append_new_columns') }}
 with
 
 incidents as (
 
     select * from {{ ref('stg_police__incidents') }}
+    {{ incremental_records_filter(
+        rebuild_after=[(source('regions', 'master'), '_extracted_at')]
+    ) }}
 
 ),
 
@@ -263,6 +270,7 @@ final as (
         callback_satisfaction,
         batch_id,
         source_ref,
+        extracted_at,
         case
             when category_key is null then 'unknown category code'
             when placement_method is null and region_code is null

@@ -11,12 +11,49 @@
 
     The same period last year is like for like: the same months as this year's
     year to date, and null when any of them is missing last year.
-    Grain: region_code × month_start × metric_code. -#}
+    Grain: region_code × month_start × metric_code.
+
+    Incremental by month, like the rollup it reads: a run recomputes only the months
+    from the first one the rollup rebuilt since this model was last built. A change
+    in month m moves m, the next month, the rest of m's year (year to date) and the
+    same months a year later (last year's columns), all from m on; they are computed
+    from January of the year before m, the earliest month their windows read. A
+    month is replaced whole (delete+insert by month_start). Outside an incremental
+    run (first build, --full-refresh), or over a table built before this model was
+    incremental (no built_at: the column is added), every month is built. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='append_new_columns'
+) }}
 with
 
 catalogue as (
 
     select * from {{ ref('metric_catalogue') }}
+
+),
+
+rebuilt as (
+
+    {#- the first month to recompute, and the first month its windows read -#}
+    select
+        first_month,
+        cast(date_trunc('year', first_month) - interval '1 year' as date)  as read_from
+    from (
+        {%- if is_incremental() and 'built_at' in (
+            adapter.get_columns_in_relation(this) | map(attribute='name') | list
+        ) %}
+        select min(month_start) as first_month
+        from {{ ref('int_region_metrics_rolled_up') }}
+        where built_at > (
+            select coalesce(max(built_at), '-infinity'::timestamptz) from {{ this }}
+        )
+        {%- else %}
+        select cast('-infinity' as date) as first_month
+        {%- endif %}
+    ) as changed
 
 ),
 
@@ -31,8 +68,8 @@ source_months as (
     from {{ ref('int_region_metrics_rolled_up') }} as metrics
     inner join catalogue
         on metrics.metric_code = catalogue.metric_code
-    where metrics.numerator > 0
-       or metrics.denominator > 0
+    where (metrics.numerator > 0 or metrics.denominator > 0)
+        and metrics.month_start >= (select read_from from rebuilt)
     group by catalogue.source, metrics.month_start
 
 ),
@@ -56,6 +93,7 @@ delivered as (
     inner join source_months
         on catalogue.source = source_months.source
         and metrics.month_start = source_months.month_start
+    where metrics.month_start >= (select read_from from rebuilt)
 
 ),
 
@@ -153,8 +191,10 @@ final as (
             as numeric(18, 4)
         )                                                      as last_year_ytd_value,
         cast(last_year_ytd_numerator as numeric(18, 4))        as last_year_ytd_numerator,
-        cast(last_year_ytd_denominator as numeric(18, 4))      as last_year_ytd_denominator
+        cast(last_year_ytd_denominator as numeric(18, 4))      as last_year_ytd_denominator,
+        now()                                                  as built_at
     from like_for_like
+    where month_start >= (select first_month from rebuilt)
 
 )
 

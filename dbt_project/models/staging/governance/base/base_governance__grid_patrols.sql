@@ -1,3 +1,4 @@
+{{ incremental_versions_config('patrol_no') }}
 {#- Every raw grid-patrol row (every version from every batch), renamed, typed and
     the patrol type code mapped. The counts are typed in by grid workers: each is
     cast only when it is a whole number (else null), and its text is kept for the
@@ -8,6 +9,7 @@ with
 source as (
 
     select * from {{ source('governance', 'grid_patrols') }}
+    {{ incremental_versions_filter('xcbh', source('governance', 'grid_patrols')) }}
 
 ),
 

@@ -1,8 +1,10 @@
+{{ incremental_versions_config('incident_no') }}
 with
 
 source as (
 
     select * from {{ source('police', 'incidents') }}
+    {{ incremental_versions_filter('jjdbh', source('police', 'incidents')) }}
 
 ),
 
