@@ -9,11 +9,12 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test airflow bench-load bench-province lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo test test-fast airflow bench-load bench-province lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
 	@echo "make test   - run the test suite against an embedded PostgreSQL"
+	@echo "make test-fast - only the pure tests (no PostgreSQL, Airflow or dbt)"
 	@echo "make airflow - Airflow UI on http://127.0.0.1:8080 with the DAGs, the embedded warehouse"
 	@echo "               and simulated sources (api-server, scheduler, dag-processor, triggerer)"
 	@echo "make lint   - ruff check + format check"
@@ -39,6 +40,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
 	$(PY) -m pytest
+
+# the pure tests only (no PostgreSQL, Airflow or dbt): a couple of minutes at most
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check pingan_transforms dags tests benchmarks expectations
+	$(PY) -m pytest -m fast
 
 # BACKFILL=1: backfill pingan_monthly over the simulated months once it is up
 airflow: $(STAMP)

@@ -705,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
 
     state_dir = Path(args.state_dir).resolve()
     configure_environment(state_dir)
+    from pingan_transforms.contracts.regions import write_master
     from pingan_transforms.months import Month
     from pingan_transforms.orchestrate import airflow_env, apply_airflow_env, ensure_airflow_db
     from pingan_transforms.scheme.catalogue import CATALOGUE_RELATIVE, load_catalogue
@@ -712,7 +713,6 @@ def main(argv: list[str] | None = None) -> int:
     from pingan_transforms.scheme.validate import SchemeError, load_scheme
     from pingan_transforms.settings import ConfigError, get_settings
     from pingan_transforms.simulate import province as prov
-    from pingan_transforms.simulate.regions import write_master
     from pingan_transforms.warehouse import resolve_target
     from pingan_transforms.warehouse.connection import embedded_server
 

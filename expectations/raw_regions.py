@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import great_expectations as gx
 
+from pingan_transforms.contracts.regions import CENTROID_COLUMNS, MASTER_COLUMNS
+
 from ._common import (
     COUNT,
     DATE,
@@ -24,18 +26,7 @@ from ._common import (
 
 MASTER = RawTable(
     table="raw.regions__master",
-    columns=(
-        "code",
-        "name",
-        "level",
-        "parent_code",
-        "resident_population",
-        "floating_population",
-        "valid_from",
-        "valid_to",
-        "longitude",
-        "latitude",
-    ),
+    columns=(*MASTER_COLUMNS, *CENTROID_COLUMNS),  # the file's format (contracts/regions.py)
     meta=FILE_META,
     key=("code",),
     # One master is in force: the latest loaded (it has no event time, so no window).

@@ -49,9 +49,9 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         path = _write_demo_regions(settings, args.seed)
         print(f"region master written to {path}")
         return 0
-    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.connections import source_url
+    from pingan_transforms.contracts.regions import read_master
     from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
-    from pingan_transforms.simulate.regions import read_master
     from pingan_transforms.sources import sources_config
     from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 
@@ -69,6 +69,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_demo_regions(settings: Settings, seed: int):
+    from pingan_transforms.contracts.regions import write_master
     from pingan_transforms.simulate import regions as sim_regions
 
     # every division file (Tongzhou's towns, Zhongshan's 小榄镇 and its communities), by name
@@ -78,7 +79,7 @@ def _write_demo_regions(settings: Settings, seed: int):
         for division in sim_regions.read_divisions(path)
     ]
     master = sim_regions.generate_master(divisions, seed=seed)
-    return sim_regions.write_master(master, settings.region_master_path)
+    return write_master(master, settings.region_master_path)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

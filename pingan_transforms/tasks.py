@@ -37,7 +37,7 @@ def load_regions() -> dict[str, object]:
 def _extract_sql(source: str, data_interval_end: datetime) -> list:
     """Every entity of a relational source updated up to the end of the data interval,
     each with its own watermark and batch (extract/sql.py)."""
-    from pingan_transforms.extract.connections import source_url
+    from pingan_transforms.connections import source_url
     from pingan_transforms.extract.sql import extract_source
 
     settings = get_settings()
@@ -67,7 +67,7 @@ def extract_traffic(
     data_interval_start: datetime, data_interval_end: datetime
 ) -> dict[str, object]:
     """Accidents updated up to the interval's end, and the interval month's violation statistics."""
-    from pingan_transforms.extract.connections import http_source
+    from pingan_transforms.connections import http_source
     from pingan_transforms.extract.http import RetryPolicy
     from pingan_transforms.extract.traffic import (
         check_contract,

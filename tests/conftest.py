@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -31,14 +32,66 @@ from pingan_transforms.dbt_airflow import build_manifest  # noqa: E402
 from pingan_transforms.orchestrate import apply_airflow_env  # noqa: E402
 from pingan_transforms.settings import Settings, get_settings  # noqa: E402
 from pingan_transforms.warehouse import WarehouseTarget, prepare_warehouse, resolve_target  # noqa: E402
-from pingan_transforms.warehouse.connection import drop_database, embedded_server  # noqa: E402
+from pingan_transforms.warehouse.connection import (  # noqa: E402
+    clone_database,
+    drop_database,
+    embedded_server,
+)
 
+# environment variables and a folder only: Airflow itself is imported by the tests that use it
 apply_airflow_env(get_settings())
-# the DAGs render dbt from the project's manifest (Cosmos): build it if it is stale
-build_manifest(get_settings())
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXTERNAL_URL = os.environ.get("PINGAN_WAREHOUSE_URL")
+
+# ---------------------------------------------------------------- two tiers
+# `make test-fast` runs the tests marked fast: no PostgreSQL, Airflow or dbt. A test is
+# slow when it asks for a database or Airflow's metadata, or when its module starts
+# Airflow or dbt on its own (below); everything else is fast, and the fast run checks it.
+SLOW_FIXTURES = {"server", "databases", "airflow_db"}
+SLOW_MODULES = {
+    "tests.test_dagbag",  # imports the DAGs, hence Airflow and Cosmos
+    "tests.test_dbt_watcher",
+    "tests.test_alerts",
+    "tests.test_bench_province",
+    "tests.test_compose",  # checks names against Airflow's own option list
+}
+HEAVY_MODULES = ("airflow", "dbt", "cosmos", "great_expectations")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        slow = (
+            SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or item.module.__name__ in SLOW_MODULES  # type: ignore[attr-defined]
+            or item.get_closest_marker("slow")
+        )
+        item.add_marker(pytest.mark.slow if slow else pytest.mark.fast)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The project's manifest, which the DAGs render dbt from (Cosmos): parsed if stale."""
+    return build_manifest(get_settings())
+
+
+@pytest.fixture(autouse=True)
+def _tier(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A slow test gets the manifest; a fast one must not start what the tier avoids."""
+    if request.node.get_closest_marker("slow"):
+        request.getfixturevalue("dbt_manifest")
+        yield
+        return
+    before = {name for name in HEAVY_MODULES if name in sys.modules}
+    server_before = (_STATE / "pgdata").exists()
+    yield
+    started = [name for name in HEAVY_MODULES if name in sys.modules and name not in before]
+    if started or (not server_before and (_STATE / "pgdata").exists()):
+        what = ", ".join(started) or "the embedded PostgreSQL"
+        pytest.fail(
+            f"a fast test started {what}: ask for a database fixture, add its module to "
+            "SLOW_MODULES in tests/conftest.py, or mark it @pytest.mark.slow"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -69,17 +122,31 @@ def own_drops(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PINGAN_DROPS_DIR", str(tmp_path / "drops"))
 
 
+@pytest.fixture(scope="session")
+def warehouse_template(server: WarehouseTarget) -> Iterator[WarehouseTarget]:
+    """A warehouse prepared once (the init SQL of infra/warehouse), cloned for each test."""
+    template = server.with_database(f"pingan_template_{uuid.uuid4().hex[:8]}")
+    prepare_warehouse(template)
+    yield template
+    drop_database(template)
+
+
 @pytest.fixture
 def databases(
-    server: WarehouseTarget, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    server: WarehouseTarget,
+    warehouse_template: WarehouseTarget,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> Iterator[tuple[WarehouseTarget, WarehouseTarget]]:
-    """A fresh warehouse database and police front database, wired into the settings.
+    """A fresh warehouse database (a copy of the prepared template) and police front
+    database, wired into the settings.
 
     Returns (warehouse, police front). The pipeline's task functions read their
     settings from the environment, which this fixture points at the new databases.
     """
     suffix = uuid.uuid4().hex[:8]
     warehouse = server.with_database(f"pingan_t_{suffix}")
+    clone_database(warehouse_template, warehouse)
     police = server.with_database(f"police_t_{suffix}")
     if EXTERNAL_URL:
         monkeypatch.setenv("PINGAN_WAREHOUSE_URL", warehouse.url)
@@ -90,7 +157,6 @@ def databases(
     monkeypatch.setenv("PINGAN_OUTPUT_DIR", str(tmp_path / "output"))
     from pingan_transforms.warehouse import ensure_database
 
-    prepare_warehouse(warehouse)
     ensure_database(police)
     yield warehouse, police
     for database in (warehouse, police, governance):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pingan_transforms.contracts.regions import write_master
 from pingan_transforms.simulate import regions as sim_regions
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -17,5 +18,5 @@ def tongzhou_master(path: Path, towns: int | None = None, seed: int = 7) -> list
         keep = set(sorted(keep)[:towns])
         divisions = [d for d in divisions if d.level != "township" or d.code in keep]
     master = sim_regions.generate_master(divisions, seed=seed)
-    sim_regions.write_master(master, path)
+    write_master(master, path)
     return master

@@ -11,12 +11,12 @@ import re
 
 import pytest
 
+from pingan_transforms.contracts.regions import Region, read_master, write_master
 from pingan_transforms.scheme.catalogue import CATALOGUE_RELATIVE, load_catalogue
 from pingan_transforms.scheme.regions import read_regions
 from pingan_transforms.scheme.validate import load_scheme
 from pingan_transforms.settings import ConfigError
 from pingan_transforms.simulate import province as prov
-from pingan_transforms.simulate.regions import Region, read_master, write_master
 from tests.helpers import PROJECT
 
 ZHEJIANG = "330000"

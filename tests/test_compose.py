@@ -581,10 +581,14 @@ def setting_default_problems(env: dict[str, str]) -> list[str]:
         except (ValidationError, ValueError) as exc:
             problems.append(f"{name} defaults to {default!r}, which is invalid: {exc}")
             continue
-        if parsed != info.default and not (info.default is None and parsed == ""):
+        # a default computed from the project (scored_month_sources: the dbt project's var)
+        expected = info.get_default(
+            call_default_factory=True, validated_data={"project_dir": PROJECT}
+        )
+        if parsed != expected and not (expected is None and parsed == ""):
             problems.append(
                 f"{name} defaults to {default!r} ({parsed!r}) in docker-compose.yml, but the "
-                f"setting's default is {info.default!r}"
+                f"setting's default is {expected!r}"
             )
     return problems
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from pingan_transforms.contracts.regions import Region, read_master, write_master
 from pingan_transforms.months import Month
 from pingan_transforms.simulate import regions as sim_regions
 from tests.helpers import PROJECT
@@ -14,7 +15,7 @@ XIAOLAN, ZHONGSHAN = "442000118", "442000"
 KEY = b"unit-test-key"
 
 
-def _divisions(tongzhou_towns: int | None = None) -> list[sim_regions.Region]:
+def _divisions(tongzhou_towns: int | None = None) -> list[Region]:
     """Every division file, Tongzhou cut to its first towns if asked."""
     divisions = [
         d
@@ -28,9 +29,9 @@ def _divisions(tongzhou_towns: int | None = None) -> list[sim_regions.Region]:
     return [d for d in divisions if d.code not in drop]
 
 
-def _xiaolan_master(path: Path) -> list[sim_regions.Region]:
+def _xiaolan_master(path: Path) -> list[Region]:
     master = sim_regions.generate_master(_divisions(tongzhou_towns=2), seed=7)
-    sim_regions.write_master(master, path)
+    write_master(master, path)
     return master
 
 
@@ -39,7 +40,7 @@ def test_demo_master_lists_xiaolan_and_leaves_tongzhou_unchanged(tmp_path, monke
     from pingan_transforms.settings import get_settings
 
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(tmp_path / "master.csv"))
-    master = sim_regions.read_master(_write_demo_regions(get_settings(), 20240801))
+    master = read_master(_write_demo_regions(get_settings(), 20240801))
     by_code = {r.code: r for r in master}
     assert (by_code[ZHONGSHAN].level, by_code[ZHONGSHAN].parent_code) == ("city", "440000")
     assert (by_code[XIAOLAN].level, by_code[XIAOLAN].parent_code) == ("township", ZHONGSHAN)

@@ -285,7 +285,7 @@ def test_reruns_add_nothing_and_staging_reconciles_every_batch(
     databases, regions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pingan_transforms import tasks
-    from pingan_transforms.simulate.regions import write_master
+    from pingan_transforms.contracts.regions import write_master
     from pingan_transforms.transform import DbtError, run_dbt
 
     warehouse, _ = databases

@@ -590,6 +590,7 @@ def test_message_encodes_chinese_per_rfc_2047_and_2231(tmp_path: Path) -> None:
     assert attached.get_content_type() == "application/pdf"
 
 
+@pytest.mark.slow  # sends through Airflow's SMTP hook
 def test_mail_catcher_keeps_each_message_and_restores_the_connection(tmp_path: Path) -> None:
     import os
 

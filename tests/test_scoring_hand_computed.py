@@ -35,9 +35,9 @@ import psycopg
 import pytest
 
 from pingan_transforms import tasks
+from pingan_transforms.contracts.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_DDL
-from pingan_transforms.simulate.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.warehouse import connect
 
 REGIONS = [

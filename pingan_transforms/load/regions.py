@@ -11,9 +11,9 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pingan_transforms.contracts.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.load.batches import BatchResult, new_batch_id, record_batch
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 SOURCE, ENTITY = "regions", "master"

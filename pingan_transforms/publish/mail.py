@@ -192,7 +192,7 @@ class Sent:
 
 def check_connection(conn_id: str) -> None:
     """Fail early, naming the variable to set, when the SMTP connection is not defined."""
-    from pingan_transforms.extract.connections import connection_uri
+    from pingan_transforms.connections import connection_uri
 
     if not connection_uri(conn_id):
         raise ConfigError(

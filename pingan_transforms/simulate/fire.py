@@ -44,10 +44,10 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.latent import latent_level
 from pingan_transforms.simulate.latent import rng as _rng
-from pingan_transforms.simulate.regions import Region
 
 # Two header rows per column: (top, bottom); bottom None = the top cell is merged down.
 FIRE_HEADER: tuple[tuple[str, str | None], ...] = (

@@ -32,11 +32,11 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import psycopg
 
+from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.latent import latent_level
 from pingan_transforms.simulate.latent import rng as _rng
 from pingan_transforms.simulate.police import _fake_id_number
-from pingan_transforms.simulate.regions import Region
 
 PETITIONS_TABLE, DISPUTES_TABLE, PATROLS_TABLE = "xf_xfj", "zz_mdjf", "wgxc"
 

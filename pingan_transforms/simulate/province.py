@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pingan_transforms.contracts.regions import Region
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.regions import Region, generate_master
+from pingan_transforms.simulate.regions import generate_master
 
 DEFAULT_PROVINCE = "330000"  # 浙江省
 # the package's level numbers, as the region master names them

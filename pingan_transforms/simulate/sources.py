@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pingan_transforms.extract.connections import source_url
+from pingan_transforms.connections import source_url
+from pingan_transforms.contracts.regions import Region, read_master
 from pingan_transforms.months import Month
 from pingan_transforms.settings import Settings
-from pingan_transforms.simulate.regions import Region, read_master
 from pingan_transforms.sources import sources_config
 from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 

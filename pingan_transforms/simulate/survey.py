@@ -30,11 +30,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.fire import _hierarchy, _save_reproducibly
 from pingan_transforms.simulate.latent import latent_level
 from pingan_transforms.simulate.latent import rng as _rng
-from pingan_transforms.simulate.regions import Region
 
 SURVEY_HEADER: tuple[str, ...] = (
     "统计季度",

@@ -28,10 +28,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
 from pingan_transforms.simulate.latent import latent_level
 from pingan_transforms.simulate.latent import rng as _rng
-from pingan_transforms.simulate.regions import Region
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -277,8 +277,8 @@ def _wait_until_ready(base_url: str, thread: threading.Thread, timeout: float) -
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pingan_transforms.contracts.regions import read_master
     from pingan_transforms.settings import get_settings
-    from pingan_transforms.simulate.regions import read_master
 
     parser = argparse.ArgumentParser(
         prog="python -m pingan_transforms.simulate.traffic_api",

@@ -108,6 +108,18 @@ def ensure_database(target: WarehouseTarget) -> None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(target.dbname)))
 
 
+def clone_database(template: WarehouseTarget, target: WarehouseTarget) -> None:
+    """Create ``target`` as a file-level copy of ``template`` (``create database ...
+    template``): a prepared warehouse in a fraction of the time its init SQL takes.
+    Nobody may be connected to the template meanwhile (PostgreSQL refuses the copy)."""
+    with connect(target.with_database("postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(target.dbname), sql.Identifier(template.dbname)
+            )
+        )
+
+
 def drop_database(target: WarehouseTarget) -> None:
     with connect(target.with_database("postgres"), autocommit=True) as conn:
         conn.execute(

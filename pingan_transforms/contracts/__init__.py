@@ -1,0 +1,1 @@
+"""Formats that production owns and the simulator (and the tests) import."""
