@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
     {"connections"},
     {"contracts", "months", "warehouse"},
-    {"settings"},
+    {"settings", "fileio"},
 ]
 # within the domain layer, only in the direction of the data: a source's entry names its
 # extract spec, the extract writes through load

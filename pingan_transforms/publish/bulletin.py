@@ -25,7 +25,6 @@ restated under this month's version.
 from __future__ import annotations
 
 import base64
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +40,7 @@ import psycopg
 from markupsafe import Markup, escape
 from psycopg.rows import dict_row
 
+from pingan_transforms.fileio import atomic_write_bytes
 from pingan_transforms.months import Month
 from pingan_transforms.publish import charts
 from pingan_transforms.publish.document import (
@@ -1082,17 +1082,6 @@ def render_html(document: Document, attachment: str | None = None) -> str:
     return template.render(doc=document, attachment=attachment)
 
 
-def _write_atomic(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def write_bulletin(document: Document, directory: Path, stem: str) -> Bulletin:
     """HTML, PDF and chart PNGs of a composed document under ``directory``."""
     from pingan_transforms.publish.bulletin_pdf import render_pdf
@@ -1100,11 +1089,11 @@ def write_bulletin(document: Document, directory: Path, stem: str) -> Bulletin:
     pdf_path = directory / f"{stem}.pdf"
     html = render_html(document, attachment=pdf_path.name)
     chart_paths = tuple(
-        _write_atomic(directory / f"{stem}_charts" / f"{chart.key}.png", chart.png)
+        atomic_write_bytes(directory / f"{stem}_charts" / f"{chart.key}.png", chart.png)
         for chart in document.charts()
     )
-    _write_atomic(pdf_path, render_pdf(document))
-    html_path = _write_atomic(directory / f"{stem}.html", html.encode("utf-8"))
+    atomic_write_bytes(pdf_path, render_pdf(document))
+    html_path = atomic_write_bytes(directory / f"{stem}.html", html.encode("utf-8"))
     return Bulletin(document.subject, html, html_path, pdf_path, chart_paths)
 
 

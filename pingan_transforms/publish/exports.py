@@ -23,7 +23,6 @@ reader (or a mail job picking files up) never sees a half-written file.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +38,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from psycopg.rows import dict_row
 
+from pingan_transforms.fileio import atomic_write, atomic_write_text
 from pingan_transforms.months import Month
 from pingan_transforms.publish.ranking import LEVEL_NAMES, WARNING_NAMES, RankingRow, write_csv
 from pingan_transforms.warehouse import WarehouseTarget, connect
@@ -225,18 +225,6 @@ def unit_header(units: Iterable[PublishedUnit]) -> str:
 def decimal_text(value: Decimal | None) -> str | None:
     """Two decimals as text: exact, unlike a float, and like the CSV."""
     return None if value is None else f"{value:.2f}"
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 # ---------------------------------------------------------------------------
@@ -507,7 +495,7 @@ def build_workbook(ranking: PublishedRanking) -> Workbook:
 def write_xlsx(ranking: PublishedRanking, path: Path) -> Path:
     """The ranking workbook at ``path`` (atomically)."""
     workbook = build_workbook(ranking)
-    return _atomic(path, lambda tmp: workbook.save(tmp))
+    return atomic_write(path, lambda tmp: workbook.save(tmp))
 
 
 # ---------------------------------------------------------------------------
@@ -583,7 +571,7 @@ def ranking_document(ranking: PublishedRanking) -> dict[str, object]:
 def write_json(ranking: PublishedRanking, path: Path) -> Path:
     """The ranking as UTF-8 JSON with Chinese kept readable (``ensure_ascii=False``)."""
     text = json.dumps(ranking_document(ranking), ensure_ascii=False, indent=2) + "\n"
-    return _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return atomic_write_text(path, text)
 
 
 # ---------------------------------------------------------------------------

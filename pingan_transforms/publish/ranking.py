@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from pingan_transforms.fileio import atomic_write
 from pingan_transforms.months import Month
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
@@ -82,8 +83,10 @@ def _fmt_change(change: int | None) -> str:
 
 
 def write_csv(rows: list[RankingRow], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    return atomic_write(path, lambda tmp: _write_csv(rows, tmp))  # never half-written
+
+
+def _write_csv(rows: list[RankingRow], tmp: Path) -> None:
     with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers(rows))
@@ -98,8 +101,6 @@ def write_csv(rows: list[RankingRow], path: Path) -> Path:
                     "" if r.score_change_pct is None else f"{r.score_change_pct:.2f}",
                 ]
             )  # fmt: skip
-    tmp.replace(path)  # readers never see a half-written file
-    return path
 
 
 def _width(text: str) -> int:

@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pingan_transforms.fileio import atomic_write_text
 from pingan_transforms.months import Month
 from pingan_transforms.quality.policy import GatePolicy, gate_policy
 from pingan_transforms.quality.report import (
@@ -581,9 +582,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 class _read_only:
