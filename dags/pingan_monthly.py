@@ -45,8 +45,8 @@ DEADLINE = deadline_alert(SETTINGS) if SETTINGS.publish_deadline_alert else None
 
 @dag(
     dag_id="pingan_monthly",
-    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    schedule=CronDataIntervalTimetable("0 0 1 * *", timezone=SETTINGS.timezone),
+    start_date=pendulum.datetime(2024, 1, 1, tz=SETTINGS.timezone),
     end_date=SETTINGS.schedule_end,  # PINGAN_SCHEDULE_UNTIL; none: no end
     catchup=False,
     max_active_runs=1,

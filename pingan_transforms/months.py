@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pingan_transforms.settings import ConfigError
+from pingan_transforms.settings import DEFAULT_TIMEZONE, ConfigError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -25,7 +25,7 @@ class Month:
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
-    def of(cls, moment: date | datetime, tz: str = "Asia/Shanghai") -> Month:
+    def of(cls, moment: date | datetime, tz: str = DEFAULT_TIMEZONE) -> Month:
         """The month a moment falls in, on the local (Beijing) calendar."""
         if isinstance(moment, datetime) and moment.tzinfo is not None:
             moment = moment.astimezone(ZoneInfo(tz))
@@ -47,10 +47,10 @@ class Month:
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    def start(self, tz: str = "Asia/Shanghai") -> datetime:
+    def start(self, tz: str = DEFAULT_TIMEZONE) -> datetime:
         return datetime(self.year, self.month, 1, tzinfo=ZoneInfo(tz))
 
-    def end(self, tz: str = "Asia/Shanghai") -> datetime:
+    def end(self, tz: str = DEFAULT_TIMEZONE) -> datetime:
         return self.shift(1).start(tz)
 
     @property

@@ -60,6 +60,11 @@ def dbt_project_scored_month_sources(project_dir: Path) -> list[str]:
     return value
 
 
+# The months' calendar. Functions that take a ``tz`` default to it; the pipeline passes
+# ``Settings.timezone`` (PINGAN_TIMEZONE), and nothing else names a zone.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PINGAN_",
@@ -154,7 +159,10 @@ class Settings(BaseSettings):
         description="where source systems drop their files (the relative drop_dir of "
         "config/sources.yml, the regions master); default <state dir>/sources",
     )
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="time zone of the months (data intervals) and of the publication times",
+    )
 
     # Two layers of retries for sources: the connector's own (seconds apart, for a
     # blip) and Airflow's task retries (minutes apart, for an outage).

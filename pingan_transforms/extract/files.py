@@ -57,7 +57,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pingan_transforms.load.batches import BatchResult, new_batch_id, record_batch
-from pingan_transforms.settings import ConfigError
+from pingan_transforms.settings import DEFAULT_TIMEZONE, ConfigError
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 log = logging.getLogger(__name__)
@@ -512,7 +512,7 @@ def extract_file_drops(
     *,
     source: str,
     specs: Sequence[FileSpec],
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
 ) -> list[FileBatchResult]:
     """Load every new file in ``drop_dir`` (one batch per file); see the module docstring.
 

@@ -41,6 +41,7 @@ from pingan_transforms.load.batches import (
     read_watermark,
     record_batch,
 )
+from pingan_transforms.settings import DEFAULT_TIMEZONE
 from pingan_transforms.warehouse import WarehouseTarget, connect
 from pingan_transforms.warehouse.connection import redact
 
@@ -115,7 +116,7 @@ def extract_table(
     *,
     cutoff: datetime,
     pii_key: bytes,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
 ) -> BatchResult:
     """Extract everything of ``spec`` updated in (watermark, cutoff] into one raw batch."""
     zone = ZoneInfo(tz)
@@ -189,7 +190,7 @@ def extract_entity(
     *,
     cutoff: datetime,
     pii_key: bytes,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
 ) -> BatchResult:
     """Extract one entity of a relational source, as the sources file describes it,
     updated in (watermark, cutoff] into one raw batch."""
@@ -206,7 +207,7 @@ def extract_source(
     *,
     cutoff: datetime,
     pii_key: bytes,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
 ) -> list[BatchResult]:
     """Extract every entity the sources file lists for a relational source, one raw
     batch each, in the order listed."""

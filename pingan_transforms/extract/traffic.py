@@ -38,6 +38,7 @@ from pingan_transforms.load.batches import (
     record_batch,
 )
 from pingan_transforms.months import Month
+from pingan_transforms.settings import DEFAULT_TIMEZONE
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def extract_accidents(
     *,
     cutoff: datetime,
     pii_key: bytes | None = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
     page_size: int = 500,
     retry: RetryPolicy | None = None,
     timeout: float = 30.0,
@@ -212,7 +213,7 @@ def extract_violations(
     target: WarehouseTarget,
     *,
     month: Month,
-    tz: str = "Asia/Shanghai",
+    tz: str = DEFAULT_TIMEZONE,
     page_size: int = 500,
     retry: RetryPolicy | None = None,
     timeout: float = 30.0,

@@ -61,6 +61,7 @@ from pingan_transforms.publish.exports import (
     read_published,
 )
 from pingan_transforms.publish.ranking import WARNING_NAMES
+from pingan_transforms.settings import DEFAULT_TIMEZONE
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -207,7 +208,7 @@ class BulletinData:
     trends: list[TrendRow]
     rates: list[RateRow]
     history: History
-    issued: date = field(default_factory=lambda: datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    issued: date = field(default_factory=lambda: datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date())
 
 
 _STATUS_SQL = """
