@@ -9,16 +9,18 @@ else in the package reads ``os.environ`` for its own configuration.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+ConfigModel = TypeVar("ConfigModel", bound=BaseModel)
 
 
 class ConfigError(RuntimeError):
@@ -40,6 +42,58 @@ def read_config_mapping(path: Path, missing: str, shape: str | None = None) -> d
     if shape is not None and data is not None and not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping with {shape}")
     return data or {}
+
+
+def load_config(
+    path: Path,
+    model: type[ConfigModel],
+    *,
+    what: str,
+    missing: str,
+    shape: str | None = None,
+    explain: Callable[[str, dict], str] | None = None,
+    locate: Callable[[tuple], str] | None = None,
+) -> ConfigModel:
+    """A YAML configuration file validated by a pydantic model (which gets ``path`` too).
+
+    Every problem is reported at once, each as ``key: message``, under ``{path}: invalid
+    {what}``; ``explain(key, error)`` may reword pydantic's message into the fix, and
+    ``locate(loc)`` write pydantic's location as the file's key (default: joined by dots).
+    """
+    from pydantic import ValidationError
+
+    data = read_config_mapping(path, missing, shape)
+    try:
+        return model.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = (locate or _dotted)(err["loc"]) or "(top level)"
+            message = explain(key, dict(err)) if explain else err["msg"]
+            problems.append(f"  {key}: {message}")
+        raise ConfigError(f"{path}: invalid {what}:\n" + "\n".join(problems)) from None
+
+
+def _dotted(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def cached_by_mtime(load: Callable[[Path], ConfigModel]) -> Callable[[Path], ConfigModel]:
+    """``load(path)`` again only when the file changed: the tasks of one worker read the
+    configuration often, and an operator's edit takes effect at the next read."""
+
+    @cache
+    def cached(path: str, mtime: float) -> ConfigModel:
+        return load(Path(path))
+
+    def read(path: Path) -> ConfigModel:
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            return load(path)  # raises the ConfigError naming the file
+        return cached(str(path), mtime)
+
+    return read
 
 
 def dbt_project_scored_month_sources(project_dir: Path) -> list[str]:

@@ -10,13 +10,12 @@ agree with it, so the file cannot silently disagree with the code.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
+from pingan_transforms.settings import ConfigError, Settings, cached_by_mtime, load_config
 
 Policy = Literal["drop", "hash"]
 
@@ -120,30 +119,26 @@ class SourcesConfig(_Strict):
 
 def load_sources(path: Path) -> SourcesConfig:
     """Read and validate the sources file; every problem names the file, the key and the fix."""
-    data = read_config_mapping(
+    return load_config(
         path,
-        f"sources file {path} does not exist: set PINGAN_SOURCES_FILE or restore "
+        SourcesConfig,
+        what="sources file",
+        missing=f"sources file {path} does not exist: set PINGAN_SOURCES_FILE or restore "
         "config/sources.yml",
+        locate=_source_key,
     )
-    try:
-        return SourcesConfig.model_validate({**data, "path": path})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"] if not str(p).endswith("Source]"))
-            key = key.replace(".sql.", ".").replace(".http.", ".").replace(".files.", ".")
-            problems.append(f"  {key}: {err['msg']}")
-        raise ConfigError(f"{path}: invalid sources file:\n" + "\n".join(problems)) from None
 
 
-@cache
-def _cached(path: str, mtime: float) -> SourcesConfig:
-    return load_sources(Path(path))
+def _source_key(loc: tuple) -> str:
+    """The file's key: without pydantic's name of the union member a source matched."""
+    key = ".".join(str(p) for p in loc if not str(p).endswith("Source]"))
+    return key.replace(".sql.", ".").replace(".http.", ".").replace(".files.", ".")
+
+
+_read = cached_by_mtime(load_sources)
 
 
 def sources_config(settings: Settings | None = None) -> SourcesConfig:
     from pingan_transforms.settings import get_settings
 
-    path = (settings or get_settings()).sources_path
-    mtime = path.stat().st_mtime if path.exists() else 0.0
-    return _cached(str(path), mtime)
+    return _read((settings or get_settings()).sources_path)

@@ -9,12 +9,11 @@ when it is published (:meth:`PublishingConfig.recipients`).
 from __future__ import annotations
 
 from email.policy import default as default_policy
-from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
+from pingan_transforms.settings import ConfigError, Settings, cached_by_mtime, load_config
 
 TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, schemes"
 ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
@@ -99,41 +98,35 @@ class PublishingConfig(_Strict):
 
 def load_publishing(path: Path) -> PublishingConfig:
     """Read and validate the publishing file; every problem names the file, the key and the fix."""
-    data = read_config_mapping(
+    return load_config(
         path,
-        f"publishing file {path} does not exist: set PINGAN_PUBLISHING_FILE or restore "
+        PublishingConfig,
+        what="publishing file",
+        missing=f"publishing file {path} does not exist: set PINGAN_PUBLISHING_FILE or restore "
         "config/publishing.yml (sender, default_recipients, schemes.<code>.recipients)",
-        "sender, default_recipients and schemes",
+        shape="sender, default_recipients and schemes",
+        explain=_explain,
     )
-    try:
-        return PublishingConfig.model_validate({**data, "path": path})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "required: add it"
-            elif err["type"] == "too_short":
-                message = (
-                    "empty: list at least one address, or remove the scheme so that "
-                    "default_recipients receive its bulletin"
-                )
-            elif err["type"] == "extra_forbidden":
-                allowed = "recipients" if key.startswith("schemes.") else TOP_LEVEL_KEYS
-                message = f"unknown key: remove it or correct its name (allowed: {allowed})"
-            problems.append(f"  {key}: {message}")
-        raise ConfigError(f"{path}: invalid publishing file:\n" + "\n".join(problems)) from None
 
 
-@cache
-def _cached(path: str, mtime: float) -> PublishingConfig:
-    return load_publishing(Path(path))
+def _explain(key: str, err: dict) -> str:
+    if err["type"] == "missing":
+        return "required: add it"
+    if err["type"] == "too_short":
+        return (
+            "empty: list at least one address, or remove the scheme so that "
+            "default_recipients receive its bulletin"
+        )
+    if err["type"] == "extra_forbidden":
+        allowed = "recipients" if key.startswith("schemes.") else TOP_LEVEL_KEYS
+        return f"unknown key: remove it or correct its name (allowed: {allowed})"
+    return err["msg"].removeprefix("Value error, ")
+
+
+_read = cached_by_mtime(load_publishing)
 
 
 def publishing_config(settings: Settings | None = None) -> PublishingConfig:
     from pingan_transforms.settings import get_settings
 
-    path = (settings or get_settings()).publishing_path
-    mtime = path.stat().st_mtime if path.exists() else 0.0
-    return _cached(str(path), mtime)
+    return _read((settings or get_settings()).publishing_path)

@@ -12,14 +12,13 @@ that did not look has not passed.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from pingan_transforms.quality.report import BLOCK, CheckFailure
-from pingan_transforms.settings import ConfigError, Settings, read_config_mapping
+from pingan_transforms.settings import Settings, cached_by_mtime, load_config
 
 Action = Literal["block", "report"]
 
@@ -59,41 +58,30 @@ class GatePolicy(_Strict):
 
 def load_policy(path: Path) -> GatePolicy:
     """Read and validate the policy file; every problem names the file, the key and the fix."""
-    data = read_config_mapping(
+    return load_config(
         path,
-        f"quality gate policy {path} does not exist: set PINGAN_QUALITY_FILE or restore "
-        "config/quality.yml (default: block|report, rules: [{suite, check, action}])",
-        "default and rules",
+        GatePolicy,
+        what="quality gate policy",
+        missing=f"quality gate policy {path} does not exist: set PINGAN_QUALITY_FILE or "
+        "restore config/quality.yml (default: block|report, rules: [{suite, check, action}])",
+        shape="default and rules",
+        explain=_explain,
     )
-    try:
-        return GatePolicy.model_validate({**data, "path": path})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            message = err["msg"]
-            if err["type"] == "literal_error":
-                message = "must be block or report"
-            elif err["type"] == "missing":
-                message = "required: add it (block or report)"
-            elif err["type"] == "extra_forbidden":
-                allowed = (
-                    "suite, check, action, why" if key.startswith("rules.") else ("default, rules")
-                )
-                message = f"unknown key: remove it or correct its name (allowed: {allowed})"
-            problems.append(f"  {key}: {message}")
-        raise ConfigError(f"{path}: invalid quality gate policy:\n" + "\n".join(problems)) from None
 
 
-@cache
-def _cached(path: str, mtime: float) -> GatePolicy:
-    return load_policy(Path(path))
+def _explain(key: str, err: dict) -> str:
+    if err["type"] == "literal_error":
+        return "must be block or report"
+    if err["type"] == "missing":
+        return "required: add it (block or report)"
+    if err["type"] == "extra_forbidden":
+        allowed = "suite, check, action, why" if key.startswith("rules.") else "default, rules"
+        return f"unknown key: remove it or correct its name (allowed: {allowed})"
+    return err["msg"]
+
+
+_read = cached_by_mtime(load_policy)
 
 
 def gate_policy(settings: Settings) -> GatePolicy:
-    path = settings.quality_policy_path
-    try:
-        mtime = path.stat().st_mtime
-    except FileNotFoundError:
-        return load_policy(path)  # raises the ConfigError naming the file
-    return _cached(str(path), mtime)
+    return _read(settings.quality_policy_path)
