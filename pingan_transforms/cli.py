@@ -226,6 +226,17 @@ def _scheme(args: argparse.Namespace, settings: Settings) -> int:
     return commands.load(Path(args.dir) if args.dir else None, settings)
 
 
+def _checksums(args: argparse.Namespace, settings: Settings) -> int:
+    """Lines to compare between two runs of the same months (before and after a change)."""
+    from pingan_transforms.publish.checksums import mart_checksums, output_checksums
+    from pingan_transforms.warehouse import resolve_target
+
+    marts = mart_checksums(resolve_target(settings))
+    for checksum in [*marts, *output_checksums(settings.output_dir)]:
+        print(checksum.line())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -274,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     manifest.add_argument("--force", action="store_true", help="even if it is current")
     manifest.set_defaults(func=_manifest)
+
+    sums = sub.add_parser(
+        "checksums",
+        help="checksums of every mart and spreadsheet, to compare two runs of the same months",
+    )
+    sums.set_defaults(func=_checksums)
 
     scheme = sub.add_parser("scheme", help="validate, show or load indicator schemes")
     scheme_sub = scheme.add_subparsers(dest="action", required=True)
