@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pingan_simulate.police import FRONT_TABLE_DDL  # noqa: E402
 from pingan_transforms.settings import get_settings  # noqa: E402
-from pingan_transforms.simulate.police import FRONT_TABLE_DDL  # noqa: E402
 from pingan_transforms.warehouse import (  # noqa: E402
     WarehouseTarget,
     connect,

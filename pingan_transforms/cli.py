@@ -49,9 +49,9 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
         path = _write_demo_regions(settings, args.seed)
         print(f"region master written to {path}")
         return 0
+    from pingan_simulate.police import PoliceSimulation, fill_front_database
     from pingan_transforms.connections import source_url
     from pingan_transforms.contracts.regions import read_master
-    from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
     from pingan_transforms.sources import sources_config
     from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 
@@ -69,8 +69,8 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_demo_regions(settings: Settings, seed: int):
+    from pingan_simulate import regions as sim_regions
     from pingan_transforms.contracts.regions import write_master
-    from pingan_transforms.simulate import regions as sim_regions
 
     # every division file (Tongzhou's towns, Zhongshan's 小榄镇 and its communities), by name
     divisions = [
@@ -123,8 +123,8 @@ def _ranking(args: argparse.Namespace, settings: Settings) -> int:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
-    from pingan_transforms.simulate.mailbox import mail_catcher
-    from pingan_transforms.simulate.sources import simulated_sources
+    from pingan_simulate.mailbox import mail_catcher
+    from pingan_simulate.sources import simulated_sources
     from pingan_transforms.warehouse import resolve_target
 
     months = [Month.parse(m) for m in args.months]
@@ -167,9 +167,9 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
     backfill of months and a screenshot of the monthly DAG's grid."""
     import time
 
+    from pingan_simulate.mailbox import mail_catcher
+    from pingan_simulate.sources import simulated_sources
     from pingan_transforms.airflow_local import backfill, local_airflow
-    from pingan_transforms.simulate.mailbox import mail_catcher
-    from pingan_transforms.simulate.sources import simulated_sources
 
     months = [Month.parse(m) for m in args.months]
     if settings.regions_file is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pingan_simulate import regions as sim_regions
 from pingan_transforms.contracts.regions import write_master
-from pingan_transforms.simulate import regions as sim_regions
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -11,12 +11,12 @@ import re
 
 import pytest
 
+from pingan_simulate import province as prov
 from pingan_transforms.contracts.regions import Region, read_master, write_master
 from pingan_transforms.scheme.catalogue import CATALOGUE_RELATIVE, load_catalogue
 from pingan_transforms.scheme.regions import read_regions
 from pingan_transforms.scheme.validate import load_scheme
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate import province as prov
 from tests.helpers import PROJECT
 
 ZHEJIANG = "330000"
@@ -85,7 +85,7 @@ def test_a_slice_keeps_whole_counties_and_only_their_cities() -> None:
 
 
 def test_the_division_file_has_the_demo_format(tmp_path) -> None:
-    from pingan_transforms.simulate.regions import read_divisions
+    from pingan_simulate.regions import read_divisions
 
     divisions = prov.province_divisions(ZHEJIANG, counties=2)
     path = prov.write_divisions(divisions, tmp_path / "330000.csv")

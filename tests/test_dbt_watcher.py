@@ -22,10 +22,10 @@ import shutil
 import socket
 from pathlib import Path
 
+from pingan_simulate.mailbox import mail_catcher
+from pingan_simulate.sources import simulated_sources
 from pingan_transforms.months import Month
 from pingan_transforms.settings import get_settings
-from pingan_transforms.simulate.mailbox import mail_catcher
-from pingan_transforms.simulate.sources import simulated_sources
 from pingan_transforms.warehouse import connect
 from pingan_transforms.warehouse.connection import drop_database
 from tests.helpers import PROJECT, tongzhou_master

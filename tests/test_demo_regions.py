@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from pingan_simulate import regions as sim_regions
 from pingan_transforms.contracts.regions import Region, read_master, write_master
 from pingan_transforms.months import Month
-from pingan_transforms.simulate import regions as sim_regions
 from tests.helpers import PROJECT
 
 AUG, SEP = Month(2024, 8), Month(2024, 9)
@@ -80,26 +80,26 @@ def test_demo_master_lists_xiaolan_and_leaves_tongzhou_unchanged(tmp_path, monke
 
 
 def test_every_source_simulates_xiaolan_but_the_district_survey(tmp_path) -> None:
-    from pingan_transforms.extract.files import FIRE_FIRES, FIRE_INSPECTIONS, parse_file
-    from pingan_transforms.extract.survey import SURVEY_SCORES
-    from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
-    from pingan_transforms.simulate.governance import (
+    from pingan_simulate.fire import FireSimulation, write_fire_drops
+    from pingan_simulate.governance import (
         GovernanceSimulation,
         generate_disputes,
         generate_grid_patrols,
         generate_petitions,
     )
-    from pingan_transforms.simulate.police import (
+    from pingan_simulate.police import (
         PoliceSimulation,
         generate_fraud_warnings,
         generate_incidents,
     )
-    from pingan_transforms.simulate.survey import SurveySimulation, write_survey_drop
-    from pingan_transforms.simulate.traffic import (
+    from pingan_simulate.survey import SurveySimulation, write_survey_drop
+    from pingan_simulate.traffic import (
         TrafficSimulation,
         generate_accidents,
         generate_violations,
     )
+    from pingan_transforms.extract.files import FIRE_FIRES, FIRE_INSPECTIONS, parse_file
+    from pingan_transforms.extract.survey import SURVEY_SCORES
 
     regions = _xiaolan_master(tmp_path / "master.csv")
     xiaolan = {r.code for r in regions if r.parent_code == XIAOLAN}
@@ -147,9 +147,9 @@ def test_every_source_simulates_xiaolan_but_the_district_survey(tmp_path) -> Non
 def test_xiaolan_records_are_placed_by_code_address_and_coordinates(
     databases, tmp_path, monkeypatch
 ) -> None:
+    from pingan_simulate.police import PoliceSimulation, fill_front_database
     from pingan_transforms import tasks
     from pingan_transforms.extract.sql import extract_entity
-    from pingan_transforms.simulate.police import PoliceSimulation, fill_front_database
     from pingan_transforms.transform import run_dbt
     from pingan_transforms.warehouse import connect
 

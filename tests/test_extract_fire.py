@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from pingan_simulate.fire import FireSimulation, write_fire_drops
 from pingan_transforms.contracts.regions import MASTER_COLUMNS, read_master
 from pingan_transforms.extract.files import (
     FIRE_FIRES,
@@ -27,7 +28,6 @@ from pingan_transforms.extract.files import (
 from pingan_transforms.load.regions import load_region_master
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master

@@ -8,10 +8,7 @@ from datetime import datetime
 
 import psycopg
 
-from pingan_transforms.extract.pii import keyed_hash
-from pingan_transforms.extract.sql import extract_entity, extract_source
-from pingan_transforms.months import Month
-from pingan_transforms.simulate.governance import (
+from pingan_simulate.governance import (
     GovernanceSimulation,
     apply_patrol_rectifications,
     fill_governance_database,
@@ -20,6 +17,9 @@ from pingan_transforms.simulate.governance import (
     generate_petitions,
     town_level,
 )
+from pingan_transforms.extract.pii import keyed_hash
+from pingan_transforms.extract.sql import extract_entity, extract_source
+from pingan_transforms.months import Month
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 

@@ -6,13 +6,13 @@ import functools
 
 import psycopg
 
-from pingan_transforms.extract.sql import extract_entity
-from pingan_transforms.months import Month
-from pingan_transforms.simulate.police import (
+from pingan_simulate.police import (
     PoliceSimulation,
     fill_fraud_warnings,
     fill_front_database,
 )
+from pingan_transforms.extract.sql import extract_entity
+from pingan_transforms.months import Month
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 
@@ -34,7 +34,7 @@ def _raw_count(conn, batch_id: str | None = None) -> int:
 
 
 def test_simulation_is_reproducible_and_moves(tmp_path) -> None:
-    from pingan_transforms.simulate.police import generate_incidents, town_level
+    from pingan_simulate.police import generate_incidents, town_level
 
     regions = tongzhou_master(tmp_path / "r.csv", towns=3)
     first = list(generate_incidents(PoliceSimulation(seed=1), regions, [AUG]))
@@ -117,8 +117,8 @@ def test_fraud_warnings_extract_hash_and_reconcile(databases, tmp_path, monkeypa
     Both tables are filled so that the reconciliation sees batches of both entities
     and must count each from its own raw table and models.
     """
+    from pingan_simulate.police import generate_fraud_warnings
     from pingan_transforms import tasks
-    from pingan_transforms.simulate.police import generate_fraud_warnings
     from pingan_transforms.transform import run_dbt
 
     warehouse, police = databases

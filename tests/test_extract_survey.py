@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from pingan_simulate.latent import latent_level
+from pingan_simulate.survey import (
+    SurveySimulation,
+    latest_complete_quarter,
+    write_survey_drop,
+)
 from pingan_transforms import tasks
 from pingan_transforms.extract.files import TotalMismatch, parse_file
 from pingan_transforms.extract.survey import SURVEY_SCORES, extract_survey_drops
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.survey import (
-    SurveySimulation,
-    latest_complete_quarter,
-    write_survey_drop,
-)
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master

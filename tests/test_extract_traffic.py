@@ -20,11 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pingan_transforms.extract.http import PagedJsonClient, RetryPolicy, SourceUnavailable
-from pingan_transforms.extract.pii import keyed_hash
-from pingan_transforms.extract.traffic import extract_accidents, extract_violations
-from pingan_transforms.months import Month
-from pingan_transforms.simulate.traffic import (
+from pingan_simulate.traffic import (
     BAD_DATE_STRINGS,
     BEIJING,
     Accident,
@@ -35,12 +31,16 @@ from pingan_transforms.simulate.traffic import (
     generate_violations,
     town_level,
 )
-from pingan_transforms.simulate.traffic_api import (
+from pingan_simulate.traffic_api import (
     FaultSchedule,
     TrafficApiState,
     create_app,
     serve_traffic_api,
 )
+from pingan_transforms.extract.http import PagedJsonClient, RetryPolicy, SourceUnavailable
+from pingan_transforms.extract.pii import keyed_hash
+from pingan_transforms.extract.traffic import extract_accidents, extract_violations
+from pingan_transforms.months import Month
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 

@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 
+from pingan_simulate.sources import simulated_sources
 from pingan_transforms import tasks
 from pingan_transforms.load.completeness import SourcesIncomplete
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import DagRunFailed, run_month
 from pingan_transforms.settings import Settings, get_settings
-from pingan_transforms.simulate.sources import simulated_sources
 from tests.helpers import PROJECT, tongzhou_master
 
 AUG = Month(2024, 8)

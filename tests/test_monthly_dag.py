@@ -9,12 +9,12 @@ import shutil
 import socket
 from pathlib import Path
 
+from pingan_simulate.mailbox import mail_catcher
+from pingan_simulate.sources import simulated_sources
 from pingan_transforms.months import Month
 from pingan_transforms.orchestrate import run_month
 from pingan_transforms.publish.publications import latest_publication, read_content
 from pingan_transforms.settings import get_settings
-from pingan_transforms.simulate.mailbox import mail_catcher
-from pingan_transforms.simulate.sources import simulated_sources
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect, prepare_warehouse
 from pingan_transforms.warehouse.connection import drop_database

@@ -23,11 +23,11 @@ import openpyxl
 import pytest
 import yaml
 
+from pingan_simulate.mailbox import mail_catcher, subject_slug
 from pingan_transforms.months import Month
 from pingan_transforms.publish import mail, publications
 from pingan_transforms.publish.config import load_publishing
 from pingan_transforms.settings import ConfigError, get_settings
-from pingan_transforms.simulate.mailbox import mail_catcher, subject_slug
 from pingan_transforms.warehouse import connect
 from tests.helpers import PROJECT
 
@@ -409,7 +409,7 @@ def test_marts_publications_shows_every_revision_and_the_latest(warehouse, mailb
 def test_a_failed_send_records_nothing_and_the_next_run_sends_the_same_revision(
     warehouse, tmp_path, monkeypatch
 ) -> None:
-    from pingan_transforms.simulate.mailbox import free_port
+    from pingan_simulate.mailbox import free_port
 
     settings = get_settings()
     closed = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": free_port(),
@@ -443,7 +443,7 @@ def test_a_refused_recipient_fails_the_publication_and_names_the_address(
 
     from aiosmtpd.controller import Controller
 
-    from pingan_transforms.simulate.mailbox import free_port
+    from pingan_simulate.mailbox import free_port
 
     port = free_port()
     controller = Controller(RefuseOne(), hostname="127.0.0.1", port=port)

@@ -34,10 +34,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pingan_simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_DDL
 from pingan_transforms import tasks
 from pingan_transforms.contracts.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_DDL
 from pingan_transforms.warehouse import connect
 
 REGIONS = [

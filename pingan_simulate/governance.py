@@ -15,7 +15,7 @@ documented in ``dbt_project/models/staging/governance/_governance__sources.yml``
   a share of a month's patrols after its run, as the platform does, so the next
   extract brings a second version.
 
-As in :mod:`pingan_transforms.simulate.police`, each town has a latent level that
+As in :mod:`pingan_simulate.police`, each town has a latent level that
 drifts month by month (a seeded random walk on the log scale), one per table, so
 ranks really move. Counts are Poisson in the population at risk. The data for a
 (village, month) depends only on the seed, the village and the month, so any month
@@ -32,11 +32,11 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import psycopg
 
+from pingan_simulate.latent import latent_level
+from pingan_simulate.latent import rng as _rng
+from pingan_simulate.police import _fake_id_number
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.latent import rng as _rng
-from pingan_transforms.simulate.police import _fake_id_number
 
 PETITIONS_TABLE, DISPUTES_TABLE, PATROLS_TABLE = "xf_xfj", "zz_mdjf", "wgxc"
 

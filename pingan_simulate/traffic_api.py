@@ -36,7 +36,7 @@ vendor system would. Every ``/api/v1/*`` request and its status is logged in
 ``app.state.traffic.log`` so that tests can count retries on the server side.
 ``GET /healthz`` is neither authenticated, faulted nor logged.
 
-Run it as a process with ``python -m pingan_transforms.simulate.traffic_api --port 8765
+Run it as a process with ``python -m pingan_simulate.traffic_api --port 8765
 --token secret --months 2024-08 2024-09`` (regions from the configured region master).
 """
 
@@ -58,14 +58,14 @@ import uvicorn
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from pingan_transforms.months import Month
-from pingan_transforms.simulate.traffic import (
+from pingan_simulate.traffic import (
     BEIJING,
     Accident,
     TrafficSimulation,
     TrafficStore,
     ViolationStat,
 )
+from pingan_transforms.months import Month
 
 API_PREFIX = "/api/v1"
 DEFAULT_PAGE_SIZE = 500
@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     from pingan_transforms.settings import get_settings
 
     parser = argparse.ArgumentParser(
-        prog="python -m pingan_transforms.simulate.traffic_api",
+        prog="python -m pingan_simulate.traffic_api",
         description="Serve the simulated traffic police API on a local port.",
     )
     parser.add_argument("--host", default="127.0.0.1")

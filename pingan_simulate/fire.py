@@ -13,7 +13,7 @@ exports two files per month into ``<drop_dir>/<YYYY-MM>/``, the way such offices
 The data dictionary is in ``dbt_project/models/staging/fire/_fire__sources.yml``.
 
 Each town has a latent fire level that drifts month by month (a seeded random walk
-on the log scale, as in :mod:`pingan_transforms.simulate.police`) and a latent
+on the log scale, as in :mod:`pingan_simulate.police`) and a latent
 inspection intensity, so counts differ between towns and move between months.
 Fires are Poisson in the population at risk with a winter peak (heating season).
 Everything for a (county, month) depends only on the seed, the regions and the
@@ -44,10 +44,10 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from pingan_simulate.latent import latent_level
+from pingan_simulate.latent import rng as _rng
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.latent import rng as _rng
 
 # Two header rows per column: (top, bottom); bottom None = the top cell is merged down.
 FIRE_HEADER: tuple[tuple[str, str | None], ...] = (

@@ -7,7 +7,7 @@ Each county's results for a quarter are one workbook in ``<drop_dir>/<YYYY>Q<q>/
 final ``全区`` row with the total sample and the sample-weighted mean scores.
 
 Scores follow the police simulation's latent safety level (same default seed,
-spread and drift, :func:`pingan_transforms.simulate.latent.latent_level`) taken at
+spread and drift, :func:`pingan_simulate.latent.latent_level`) taken at
 the quarter's middle month, inverted: a town with more incidents feels less safe
 and is less satisfied. So scores differ between towns and move between quarters.
 The workbook carries fixed timestamps, so re-simulating a quarter writes
@@ -30,11 +30,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from pingan_simulate.fire import _hierarchy, _save_reproducibly
+from pingan_simulate.latent import latent_level
+from pingan_simulate.latent import rng as _rng
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.fire import _hierarchy, _save_reproducibly
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.latent import rng as _rng
 
 SURVEY_HEADER: tuple[str, ...] = (
     "统计季度",

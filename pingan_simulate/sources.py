@@ -60,14 +60,14 @@ class SimulatedSources:
     def deliver_files(self, month: Month) -> int:
         """File drops for a month's run: the fire exports of the month and the survey of
         the last quarter completed before it (re-written unchanged, it is loaded once)."""
-        from pingan_transforms.extract.files import FIRE_FIRES, FIRE_INSPECTIONS, parse_file
-        from pingan_transforms.extract.survey import SURVEY_SCORES
-        from pingan_transforms.simulate.fire import FireSimulation, write_fire_drops
-        from pingan_transforms.simulate.survey import (
+        from pingan_simulate.fire import FireSimulation, write_fire_drops
+        from pingan_simulate.survey import (
             SurveySimulation,
             latest_complete_quarter,
             write_survey_drop,
         )
+        from pingan_transforms.extract.files import FIRE_FIRES, FIRE_INSPECTIONS, parse_file
+        from pingan_transforms.extract.survey import SURVEY_SCORES
 
         drops = write_fire_drops(
             FireSimulation(seed=self.seed), self.regions, [month], self.fire_drops
@@ -91,8 +91,8 @@ class SimulatedSources:
 
     def between_runs(self, month: Month) -> dict[str, int]:
         """After a month's run: late corrections to it arrive, and the next month's files."""
-        from pingan_transforms.simulate.governance import apply_patrol_rectifications
-        from pingan_transforms.simulate.police import apply_late_corrections
+        from pingan_simulate.governance import apply_patrol_rectifications
+        from pingan_simulate.police import apply_late_corrections
 
         corrected = apply_late_corrections(self.police_url, month, seed=self.seed)
         rectified = apply_patrol_rectifications(self.governance_url, month, seed=self.seed)
@@ -106,17 +106,17 @@ class SimulatedSources:
 def simulated_sources(
     settings: Settings, months: list[Month], seed: int = 20240801
 ) -> Iterator[SimulatedSources]:
-    from pingan_transforms.simulate.governance import (
+    from pingan_simulate.governance import (
         GovernanceSimulation,
         fill_governance_database,
     )
-    from pingan_transforms.simulate.police import (
+    from pingan_simulate.police import (
         PoliceSimulation,
         fill_fraud_warnings,
         fill_front_database,
     )
-    from pingan_transforms.simulate.traffic import TrafficSimulation, TrafficStore
-    from pingan_transforms.simulate.traffic_api import create_app, serve_traffic_api
+    from pingan_simulate.traffic import TrafficSimulation, TrafficStore
+    from pingan_simulate.traffic_api import create_app, serve_traffic_api
 
     regions: list[Region] = read_master(settings.region_master_path)
     config = sources_config(settings)

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import psycopg
 
+from pingan_simulate.latent import latent_level
+from pingan_simulate.latent import rng as _rng
 from pingan_transforms.contracts.regions import Region
 from pingan_transforms.months import Month
-from pingan_transforms.simulate.latent import latent_level
-from pingan_transforms.simulate.latent import rng as _rng
 
 FRONT_TABLE_DDL = """
 create table if not exists jq_110 (

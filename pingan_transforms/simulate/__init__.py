@@ -1,1 +1,0 @@
-"""Seeded, reproducible simulations of the source systems (DESIGN.md §4)."""
