@@ -38,12 +38,12 @@ demo: $(STAMP)
 	$(VENV)/bin/pingan demo --months 2024-08 2024-09
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations
+	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
 	$(PY) -m pytest
 
 # the pure tests only (no PostgreSQL, Airflow or dbt): a couple of minutes at most
 test-fast: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations
+	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
 	$(PY) -m pytest -m fast
 
 # BACKFILL=1: backfill pingan_monthly over the simulated months once it is up
@@ -63,12 +63,12 @@ bench-province: $(STAMP)
 		$(if $(COUNTIES),--counties $(COUNTIES)) $(if $(HISTORY),--history $(HISTORY))
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations
-	$(VENV)/bin/ruff format --check pingan_transforms pingan_simulate dags tests benchmarks expectations
+	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
+	$(VENV)/bin/ruff format --check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff check --fix pingan_transforms pingan_simulate dags tests benchmarks expectations
-	$(VENV)/bin/ruff format pingan_transforms pingan_simulate dags tests benchmarks expectations
+	$(VENV)/bin/ruff check --fix pingan_transforms pingan_simulate dags tests benchmarks expectations sources
+	$(VENV)/bin/ruff format pingan_transforms pingan_simulate dags tests benchmarks expectations sources
 
 warehouse-start: $(STAMP)
 	$(VENV)/bin/pingan warehouse start

@@ -20,7 +20,10 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 # Alerts are DAG arguments, built at parse time; the module imports only the settings
 # (the SMTP provider and config/publishing.yml are read inside its functions).
 from pingan_transforms.alerts import deadline_alert, failure_notifier
-from pingan_transforms.assets import MARTS, PUBLICATIONS, SCHEMES
+
+# The source registry (sources/<name>/source.yml, a few small YAML files): one extract
+# task per registered source.
+from pingan_transforms.assets import MARTS, PUBLICATIONS, SCHEMES, SOURCES
 
 # dbt as a Cosmos task group: a task per seed, model and cross-model test, rendered from
 # the manifest (or one `dbt build` task: PINGAN_DBT_TASKS=single).
@@ -62,35 +65,16 @@ def pingan_monthly() -> None:
 
         return load_regions()
 
-    @task(**SOURCE_RETRIES)
-    def extract_police(data_interval_end=None) -> dict:
-        from pingan_transforms.tasks import extract_police
+    def extract(source: str):
+        """A registered source's extract (``sources/<source>/``), cut at the month's end."""
 
-        return extract_police(data_interval_end)
+        @task(task_id=f"extract_{source}", **SOURCE_RETRIES)
+        def run(data_interval_start=None, data_interval_end=None) -> dict:
+            from pingan_transforms.tasks import extract
 
-    @task(**SOURCE_RETRIES)
-    def extract_traffic(data_interval_start=None, data_interval_end=None) -> dict:
-        from pingan_transforms.tasks import extract_traffic
+            return extract(source, data_interval_start, data_interval_end)
 
-        return extract_traffic(data_interval_start, data_interval_end)
-
-    @task(**SOURCE_RETRIES)
-    def extract_fire() -> dict:
-        from pingan_transforms.tasks import extract_fire
-
-        return extract_fire()
-
-    @task(**SOURCE_RETRIES)
-    def extract_survey() -> dict:
-        from pingan_transforms.tasks import extract_survey
-
-        return extract_survey()
-
-    @task(**SOURCE_RETRIES)
-    def extract_governance(data_interval_end=None) -> dict:
-        from pingan_transforms.tasks import extract_governance
-
-        return extract_governance(data_interval_end)
+        return run()
 
     @task(outlets=[SCHEMES])
     def load_schemes() -> dict:
@@ -116,13 +100,7 @@ def pingan_monthly() -> None:
 
         return publish_bulletin(data_interval_start)
 
-    extracts = [
-        extract_police(),
-        extract_traffic(),
-        extract_fire(),
-        extract_governance(),
-        extract_survey(),
-    ]
+    extracts = [extract(source) for source in SOURCES.sources]
     # the schemes load after load_regions has prepared the warehouse, beside the extracts
     inputs = [*extracts, load_schemes()]
     load_regions() >> inputs

@@ -10,7 +10,7 @@ exports two files per month into ``<drop_dir>/<YYYY-MM>/``, the way such offices
 - ``<区县>消防监督检查情况_<YYYY>年<MM>月.csv``: GBK-encoded (what Excel writes on a
   Chinese Windows), Chinese headers, one row per town and month.
 
-The data dictionary is in ``dbt_project/models/staging/fire/_fire__sources.yml``.
+The data dictionary is in ``sources/fire/models/staging/_fire__sources.yml``.
 
 Each town has a latent fire level that drifts month by month (a seeded random walk
 on the log scale, as in :mod:`pingan_simulate.police`) and a latent

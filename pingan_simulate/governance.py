@@ -2,7 +2,7 @@
 
 Three tables in the platform's own column names (pinyin abbreviations, like the
 police front database's ``jq_110``) and code values; their data dictionary is
-documented in ``dbt_project/models/staging/governance/_governance__sources.yml``:
+documented in ``sources/governance/models/staging/_governance__sources.yml``:
 
 - ``xf_xfj``: petitions (信访件) with the petitioner's name, phone and ID number,
   status (受理 / 办理中 / 办结), completion date, satisfaction and the

@@ -3,7 +3,7 @@
 The tables ``jq_110`` (110 incidents) and ``fzyj`` (反诈预警, anti-fraud warnings
 and their dissuasion results) use the source system's own column names (pinyin
 abbreviations, as such front databases do) and code values; its data
-dictionary is documented in ``dbt_project/models/staging/police/_police__sources.yml``.
+dictionary is documented in ``sources/police/models/staging/_police__sources.yml``.
 
 Each town has a latent safety level that drifts month by month (a seeded random
 walk on the log scale) and each category a town-specific propensity, so ranks

@@ -2,7 +2,7 @@
 
 The records are what the vendor API of :mod:`pingan_simulate.traffic_api`
 serves, field for field (camelCase keys, documented in
-``dbt_project/models/staging/traffic/_traffic__sources.yml``).
+``sources/traffic/models/staging/_traffic__sources.yml``).
 
 Each town has a latent traffic-risk level that drifts month by month (a seeded
 random walk on the log scale, as in :mod:`pingan_simulate.police`), and

@@ -237,6 +237,22 @@ def _checksums(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    """Mirror the source registry into dbt_project.yml (model paths, vars)."""
+    from pingan_transforms.sources import generate_dbt_project, sources_config
+
+    path = settings.dbt_project_dir / "dbt_project.yml"
+    changed = generate_dbt_project(
+        sources_config(settings), settings.dbt_project_dir, write=not args.check
+    )
+    if not changed:
+        print(f"{path} is current with the registry {settings.sources_path}")
+        return 0
+    verb = "differs from the registry; run `pingan generate`:" if args.check else "updated:"
+    print(f"{path} {verb}", *(f"  {line}" for line in changed), sep="\n")
+    return 1 if args.check else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +307,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="checksums of every mart and spreadsheet, to compare two runs of the same months",
     )
     sums.set_defaults(func=_checksums)
+
+    gen = sub.add_parser(
+        "generate",
+        help="mirror the source registry (sources/) into dbt_project.yml: model paths, vars",
+    )
+    gen.add_argument("--check", action="store_true", help="only report, exit 1 if out of date")
+    gen.set_defaults(func=_generate)
 
     scheme = sub.add_parser("scheme", help="validate, show or load indicator schemes")
     scheme_sub = scheme.add_subparsers(dest="action", required=True)

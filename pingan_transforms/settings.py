@@ -53,22 +53,27 @@ def load_config(
     shape: str | None = None,
     explain: Callable[[str, dict], str] | None = None,
     locate: Callable[[tuple], str] | None = None,
+    field: str | None = None,
 ) -> ConfigModel:
     """A YAML configuration file validated by a pydantic model (which gets ``path`` too).
 
     Every problem is reported at once, each as ``key: message``, under ``{path}: invalid
     {what}``; ``explain(key, error)`` may reword pydantic's message into the fix, and
     ``locate(loc)`` write pydantic's location as the file's key (default: joined by dots).
+    With ``field``, the whole file is the value of that field of the model.
     """
     from pydantic import ValidationError
 
     data = read_config_mapping(path, missing, shape)
     try:
-        return model.model_validate({**data, "path": path})
+        return model.model_validate(
+            {field: data, "path": path} if field else {**data, "path": path}
+        )
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = (locate or _dotted)(err["loc"]) or "(top level)"
+            loc = err["loc"][1:] if field and err["loc"][:1] == (field,) else err["loc"]
+            key = (locate or _dotted)(loc) or "(top level)"
             message = explain(key, dict(err)) if explain else err["msg"]
             problems.append(f"  {key}: {message}")
         raise ConfigError(f"{path}: invalid {what}:\n" + "\n".join(problems)) from None
@@ -176,7 +181,11 @@ class Settings(BaseSettings):
         ge=0,
         description="a watermark source must have updates this close to the month's end",
     )
-    sources_file: Path | None = Field(default=None, description="default config/sources.yml")
+    sources_file: Path | None = Field(
+        default=None,
+        description="the source registry (default: the project's sources/ folder), or one "
+        "file listing every source under `sources:`",
+    )
     publishing_file: Path | None = Field(
         default=None, description="bulletin sender and recipients; default config/publishing.yml"
     )
@@ -211,7 +220,7 @@ class Settings(BaseSettings):
     drops_dir: Path | None = Field(
         default=None,
         description="where source systems drop their files (the relative drop_dir of "
-        "config/sources.yml, the regions master); default <state dir>/sources",
+        "sources/<name>/source.yml, the regions master); default <state dir>/sources",
     )
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,
@@ -266,7 +275,14 @@ class Settings(BaseSettings):
 
     @property
     def sources_path(self) -> Path:
-        return self.sources_file or self.project_dir / "config" / "sources.yml"
+        return self.sources_file or self.project_dir / "sources"
+
+    @property
+    def registry_dir(self) -> Path:
+        """The folder of the registered sources (their raw.sql, expectations.py, models/):
+        :attr:`sources_path` unless that names a single sources file."""
+        path = self.sources_path
+        return path if path.is_dir() else self.project_dir / "sources"
 
     @property
     def publishing_path(self) -> Path:

@@ -1,21 +1,38 @@
-"""The sources file (``config/sources.yml``): every source system, validated on load.
+"""The source registry (``sources/<name>/``): every source system, validated on load.
 
-It names, per source, how it is reached (an Airflow connection id or a drop
-folder), its entities, the watermark column and the personal-data policy of
-every column that holds personal data. The SQL connector is driven by it
-entirely (:meth:`SourcesConfig.table_extract`); the HTTP and file connectors
-take their connection and folder from it and check that their entity contracts
-agree with it, so the file cannot silently disagree with the code.
+Each source system is one folder: ``source.yml`` (its entry, read here), ``raw.sql``
+(its raw tables), ``expectations.py`` (their Great Expectations suites) and
+``models/`` (its dbt models: staging, quarantine, batch reconciliation, metric
+facts). Everything else is derived from the entries: the Assets, the extract DAGs
+and the monthly DAG's extract tasks, the sources a month waits for, the completeness
+check, the init SQL and the quality suites. Adding a source is one folder plus its
+connector (docs/operations.md, "Adding a source").
+
+An entry names how the source is reached (an Airflow connection id or a drop
+folder), its entities, the watermark column, the personal-data policy of every
+column that holds personal data, and its connector: the module whose
+``extract(run)`` reads it (the SQL connector reads every ``kind: sql`` source from
+its entry alone, :meth:`SourcesConfig.table_extract`). ``PINGAN_SOURCES_FILE`` may
+point at another registry folder, or at one file holding every entry under
+``sources:``.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pingan_transforms.settings import ConfigError, Settings, cached_by_mtime, load_config
+from pingan_transforms.settings import ConfigError, Settings, load_config
+
+if TYPE_CHECKING:
+    from pingan_transforms.warehouse import WarehouseTarget
 
 Policy = Literal["drop", "hash"]
 
@@ -46,7 +63,19 @@ class SqlEntity(_Strict):
         return self
 
 
-class SqlSource(_Strict):
+class _Source(_Strict):
+    # the module whose ``extract(run: ExtractRun) -> dict`` reads the source; every
+    # ``kind: sql`` source is read by the SQL connector from its entry alone
+    connector: str = Field(default="pingan_transforms.extract.sql", pattern=r"^[\w.]+$")
+    # a month is scored, gated and published once this source has delivered it
+    scored_month: bool = False
+
+    def extract_function(self) -> Callable[[ExtractRun], dict[str, object]]:
+        module = importlib.import_module(self.connector)
+        return module.extract
+
+
+class SqlSource(_Source):
     kind: Literal["sql"]
     connection: str
     embedded_database: str | None = None
@@ -59,13 +88,13 @@ class HttpEntity(_Strict):
     personal_data: dict[str, Policy] = {}
 
 
-class HttpSource(_Strict):
+class HttpSource(_Source):
     kind: Literal["http"]
     connection: str
     entities: dict[str, HttpEntity] = Field(min_length=1)
 
 
-class FilesSource(_Strict):
+class FilesSource(_Source):
     kind: Literal["files"]
     drop_dir: str
     entities: list[str] = Field(min_length=1)
@@ -76,7 +105,20 @@ Source = Annotated[SqlSource | HttpSource | FilesSource, Field(discriminator="ki
 
 class SourcesConfig(_Strict):
     sources: dict[str, Source]
-    path: Path = Path("config/sources.yml")
+    path: Path = Path("sources")
+
+    @property
+    def scored_month(self) -> list[str]:
+        """The sources a month waits for before it is scored (``scored_month: true``)."""
+        return [name for name, source in self.sources.items() if source.scored_month]
+
+    def daily(self) -> list[str]:
+        """Sources read every day up to a cut-off (databases, APIs), not dropped files."""
+        return [n for n, s in self.sources.items() if not isinstance(s, FilesSource)]
+
+    def folder(self, name: str) -> Path:
+        """The source's registry folder (raw.sql, expectations.py, models/)."""
+        return self.path / name
 
     def get(self, name: str, kind: type) -> SqlSource | HttpSource | FilesSource:
         source = self.sources.get(name)
@@ -118,27 +160,140 @@ class SourcesConfig(_Strict):
 
 
 def load_sources(path: Path) -> SourcesConfig:
-    """Read and validate the sources file; every problem names the file, the key and the fix."""
+    """Read and validate the registry (a folder of ``<name>/source.yml``) or one sources
+    file; every problem names the file, the key and the fix."""
+    if path.is_dir():
+        return _load_registry(path)
     return load_config(
         path,
         SourcesConfig,
         what="sources file",
-        missing=f"sources file {path} does not exist: set PINGAN_SOURCES_FILE or restore "
-        "config/sources.yml",
+        missing=f"sources file {path} does not exist: set PINGAN_SOURCES_FILE to the "
+        "source registry (the folder sources/) or to a file listing every source",
         locate=_source_key,
     )
+
+
+class _Entry(_Strict):
+    """One registry folder's ``source.yml``, validated as the source it describes."""
+
+    source: Source
+    path: Path
+
+
+def _load_registry(folder: Path) -> SourcesConfig:
+    entries: dict[str, Source] = {}
+    for entry in sorted(folder.glob("*/source.yml")):
+        entries[entry.parent.name] = load_config(
+            entry, _Entry, what="source entry", missing=f"{entry} is missing",
+            shape="a source's entry (kind, connection, entities, ...)", locate=_source_key,
+            field="source",
+        ).source  # fmt: skip
+    if not entries:
+        raise ConfigError(
+            f"{folder}: no source registered: every source is a folder <name>/ holding "
+            "source.yml (set PINGAN_SOURCES_FILE to the project's sources/ folder)"
+        )
+    return SourcesConfig(sources=entries, path=folder)
 
 
 def _source_key(loc: tuple) -> str:
     """The file's key: without pydantic's name of the union member a source matched."""
     key = ".".join(str(p) for p in loc if not str(p).endswith("Source]"))
-    return key.replace(".sql.", ".").replace(".http.", ".").replace(".files.", ".")
+    for kind in ("sql", "http", "files"):
+        key = key.replace(f".{kind}.", ".").removeprefix(f"{kind}.").removesuffix(f".{kind}")
+        if key == kind:
+            key = ""
+    return key
 
 
-_read = cached_by_mtime(load_sources)
+def _stamp(path: Path) -> tuple:
+    """What a change to the registry changes: its entries' names and modification times."""
+    if not path.is_dir():
+        return (path, path.stat().st_mtime if path.exists() else None)
+    return tuple((str(p), p.stat().st_mtime) for p in sorted(path.glob("*/source.yml")))
+
+
+@cache
+def _read_registry(path: Path, stamp: tuple) -> SourcesConfig:
+    return load_sources(path)
 
 
 def sources_config(settings: Settings | None = None) -> SourcesConfig:
+    """The registry (or the sources file), read again only when an entry changed."""
     from pingan_transforms.settings import get_settings
 
-    return _read((settings or get_settings()).sources_path)
+    path = (settings or get_settings()).sources_path
+    if not path.exists():
+        return load_sources(path)  # raises the ConfigError naming the setting
+    return _read_registry(path, _stamp(path))
+
+
+@dataclass(frozen=True)
+class ExtractRun:
+    """What a connector's ``extract(run)`` gets: the source, the data interval it is cut
+    at, and where to land it. The same for every connector, so that the DAGs and tasks
+    need to know nothing about a source but its name."""
+
+    name: str
+    config: SourcesConfig
+    settings: Settings
+    target: WarehouseTarget
+    interval_start: datetime
+    interval_end: datetime
+
+    @property
+    def source(self) -> SqlSource | HttpSource | FilesSource:
+        return self.config.sources[self.name]
+
+
+# The lines of dbt_project.yml derived from the registry: dbt reads no Python, so the
+# registry is mirrored there by `pingan generate` (tests/test_registry.py keeps it current).
+_GENERATED_KEYS = ("model-paths:", "  scored_month_sources:", "  metric_models:")
+
+
+def dbt_project_lines(config: SourcesConfig, dbt_project_dir: Path) -> dict[str, str]:
+    """dbt_project.yml's registry-derived lines, keyed by their key: every source's models
+    folder, the sources a month waits for, and the metric fact models the rollup unions.
+
+    dbt reads the registry through the link ``dbt_project/sources`` (to ``../sources``):
+    a path inside the project survives Cosmos running dbt from a copy of the project
+    (a temporary folder of links to its entries), where ``../sources`` would not.
+    """
+    link = dbt_project_dir / "sources"
+    if not link.is_dir() or link.resolve() != config.path.resolve():
+        raise ConfigError(
+            f"{link} must lead to the registry {config.path} (dbt reads the sources' models "
+            f"through it): `ln -sfn {config.path.resolve()} {link}`"
+        )
+    folders = [f"sources/{name}/models" for name in config.sources]
+    metric_models = sorted(
+        path.stem
+        for name in config.sources
+        for path in (config.folder(name) / "models").rglob("int_*_metrics_aggregated.sql")
+    )
+    paths = ", ".join(f'"{folder}"' for folder in ["models", *folders])
+    values = (f"[{paths}]", f"[{', '.join(config.scored_month)}]", f"[{', '.join(metric_models)}]")
+    return {key: f"{key} {value}" for key, value in zip(_GENERATED_KEYS, values, strict=True)}
+
+
+def generate_dbt_project(config: SourcesConfig, dbt_project_dir: Path, *, write: bool) -> list[str]:
+    """Bring dbt_project.yml's registry-derived lines up to date (``write``) or only say
+    which differ; returns the lines that were (or would be) rewritten."""
+    path = dbt_project_dir / "dbt_project.yml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    wanted = dbt_project_lines(config, dbt_project_dir)
+    changed: list[str] = []
+    for key, line in wanted.items():
+        where = [i for i, text in enumerate(lines) if text.startswith(key)]
+        if len(where) != 1:
+            raise ConfigError(
+                f"{path}: expected one line starting {key.strip()!r} (the registry's mirror), "
+                f"found {len(where)}: restore it, e.g. `{line}`"
+            )
+        if lines[where[0]].rstrip("\n") != line:
+            lines[where[0]] = line + "\n"
+            changed.append(line)
+    if write and changed:
+        path.write_text("".join(lines), encoding="utf-8")
+    return changed

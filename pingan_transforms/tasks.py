@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, get_settings
-from pingan_transforms.sources import sources_config
+from pingan_transforms.sources import FilesSource, sources_config
 from pingan_transforms.warehouse import connect, prepare_warehouse, resolve_target
 
 log = logging.getLogger(__name__)
@@ -34,107 +34,26 @@ def load_regions() -> dict[str, object]:
     }
 
 
-def _extract_sql(source: str, data_interval_end: datetime) -> list:
-    """Every entity of a relational source updated up to the end of the data interval,
-    each with its own watermark and batch (extract/sql.py)."""
-    from pingan_transforms.connections import source_url
-    from pingan_transforms.extract.sql import extract_source
-
-    settings = get_settings()
-    config = sources_config(settings).sql(source)
-    url = source_url(config.connection, settings, config.embedded_database)
-    return extract_source(
-        source, url, resolve_target(settings), cutoff=data_interval_end,
-        pii_key=settings.pii_secret, tz=settings.timezone,
-    )  # fmt: skip
-
-
-def extract_police(data_interval_end: datetime) -> dict[str, object]:
-    """Extract 110 incidents and anti-fraud warnings updated up to the end of the data interval.
-
-    Both entities come from the same front database; each keeps its own watermark
-    and batch, so one can be re-run or corrected without the other.
-    """
-    results = _extract_sql("police", data_interval_end)
-    return {
-        "source": "police",
-        "batches": {r.entity: r.batch_id for r in results},
-        "rows": {r.entity: r.rows for r in results},
-    }
-
-
-def extract_traffic(
-    data_interval_start: datetime, data_interval_end: datetime
+def extract(
+    source: str, data_interval_start: datetime, data_interval_end: datetime
 ) -> dict[str, object]:
-    """Accidents updated up to the interval's end, and the interval month's violation statistics."""
-    from pingan_transforms.connections import http_source
-    from pingan_transforms.extract.http import RetryPolicy
-    from pingan_transforms.extract.traffic import (
-        check_contract,
-        extract_accidents,
-        extract_violations,
-    )
+    """Read one registered source (``sources/<source>/``) for the data interval, through the
+    connector its entry names: databases and APIs up to the interval's end (each entity
+    with its own watermark and batch), file drops every file not loaded before."""
+    from pingan_transforms.sources import ExtractRun
 
-    settings = get_settings()
-    target = resolve_target(settings)
-    config = sources_config(settings).http("traffic")
-    check_contract(config)
-    api = http_source(config.connection)
-    retry = RetryPolicy(
-        attempts=settings.http_attempts, base_delay=settings.http_base_delay_seconds
-    )
-    accidents = extract_accidents(
-        api.base_url, api.token, target, cutoff=data_interval_end, pii_key=settings.pii_secret,
-        tz=settings.timezone, retry=retry,
-    )  # fmt: skip
-    month = Month.of(data_interval_start, settings.timezone)
-    violations = extract_violations(
-        api.base_url, api.token, target, month=month, tz=settings.timezone, retry=retry
-    )
-    return {
-        "source": "traffic",
-        "batches": {"accidents": accidents.batch_id, "violations": violations.batch_id},
-        "rows": {"accidents": accidents.rows, "violations": violations.rows},
-    }
-
-
-def _extract_drops(source: str, specs, extract) -> dict[str, object]:
-    """Load every new file of a file-drop source (by checksum, once), as the sources file says."""
     settings = get_settings()
     config = sources_config(settings)
-    declared, known = config.files(source).entities, [spec.entity for spec in specs]
-    if sorted(declared) != sorted(known):
+    entry = config.sources.get(source)
+    if entry is None:
         raise ConfigError(
-            f"{config.path}: sources.{source}.entities is {declared}, but the file connector "
-            f"reads {known}: list exactly those"
+            f"{config.path}: no source named {source!r}; registered: {', '.join(config.sources)}"
         )
-    results = extract(config.drop_dir(source, settings), resolve_target(settings))
-    return {
-        "source": source,
-        "files": [r.source_file for r in results],
-        "rows": sum(r.rows for r in results),
-        "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
-    }
-
-
-def extract_fire() -> dict[str, object]:
-    """The fire department's xlsx and GBK CSV exports."""
-    from pingan_transforms.extract.files import FIRE_SPECS, extract_fire_drops
-
-    return _extract_drops("fire", FIRE_SPECS, extract_fire_drops)
-
-
-def extract_survey() -> dict[str, object]:
-    """The quarterly public sense-of-security and satisfaction survey workbook."""
-    from pingan_transforms.extract.survey import SURVEY_SPECS, extract_survey_drops
-
-    return _extract_drops("survey", SURVEY_SPECS, extract_survey_drops)
-
-
-def extract_governance(data_interval_end: datetime) -> dict[str, object]:
-    """Petitions, disputes and grid patrols updated up to the end of the run's data interval."""
-    results = _extract_sql("governance", data_interval_end)
-    return {"source": "governance", "rows": {r.entity: r.rows for r in results}}
+    run = ExtractRun(
+        name=source, config=config, settings=settings, target=resolve_target(settings),
+        interval_start=data_interval_start, interval_end=data_interval_end,
+    )  # fmt: skip
+    return entry.extract_function()(run)
 
 
 def _skip(reason: str) -> None:
@@ -162,18 +81,11 @@ def extract_source(
             _skip(f"region master {settings.region_master_path} is unchanged")
         return result
     prepare_warehouse(resolve_target(settings), settings)
-    if source == "police":
-        return extract_police(data_interval_end)
-    if source == "governance":
-        return extract_governance(data_interval_end)
-    if source == "traffic":
-        return extract_traffic(data_interval_start, data_interval_end)
-    drops = {"fire": extract_fire, "survey": extract_survey}
-    if source not in drops:
-        raise ConfigError(f"no extract for source {source!r}: one of regions, police, "
-                          f"governance, traffic, {', '.join(drops)}")  # fmt: skip
-    result = drops[source]()
-    if not result["files"]:
+    result = extract(source, data_interval_start, data_interval_end)
+    if (
+        isinstance(sources_config(settings).sources.get(source), FilesSource)
+        and not result["files"]
+    ):
         drop_dir = sources_config(settings).drop_dir(source, settings)
         _skip(f"no new file in {drop_dir}")
     return result

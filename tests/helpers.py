@@ -20,3 +20,16 @@ def tongzhou_master(path: Path, towns: int | None = None, seed: int = 7) -> list
     master = sim_regions.generate_master(divisions, seed=seed)
     write_master(master, path)
     return master
+
+
+def shipped_sources() -> dict:
+    """The shipped source registry (sources/<name>/source.yml) as one sources file's data,
+    ``{"sources": {name: entry}}``, for tests that write a changed copy of it."""
+    import yaml
+
+    return {
+        "sources": {
+            entry.parent.name: yaml.safe_load(entry.read_text(encoding="utf-8"))
+            for entry in sorted((PROJECT / "sources").glob("*/source.yml"))
+        }
+    }

@@ -41,6 +41,7 @@ from pydantic.fields import FieldInfo
 from pingan_transforms.settings import Settings
 from pingan_transforms.warehouse import WarehouseTarget, connect, ensure_database
 from pingan_transforms.warehouse.connection import drop_database
+from tests.helpers import shipped_sources
 
 PROJECT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = PROJECT / "docker-compose.yml"
@@ -240,8 +241,8 @@ def setting_names() -> set[str]:
 
 
 def connection_ids() -> set[str]:
-    """Airflow connection ids the code uses: config/sources.yml and every *_conn_id setting."""
-    sources = yaml.safe_load((PROJECT / "config" / "sources.yml").read_text())["sources"]
+    """Airflow connection ids the code uses: the source registry and every *_conn_id setting."""
+    sources = shipped_sources()["sources"]
     ids = {source["connection"] for source in sources.values() if "connection" in source}
     ids |= {
         info.default for field, info in Settings.model_fields.items() if field.endswith("_conn_id")
@@ -287,7 +288,7 @@ def name_problems(text: str, where: str) -> list[str]:
         if name.lower() not in known_ids:
             problems.append(
                 f"{where}: AIRFLOW_CONN_{name} is not a connection the code uses "
-                f"(config/sources.yml, the *_conn_id settings: {sorted(known_ids)})"
+                f"(sources/<name>/source.yml, the *_conn_id settings: {sorted(known_ids)})"
             )
     options = set(re.findall(r"\bAIRFLOW__[A-Z0-9_]+?__[A-Z0-9_]+\b", text))
     problems += [f"{where}: {p}" for p in airflow_option_problems(options)]

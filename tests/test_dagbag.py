@@ -156,7 +156,8 @@ def test_the_modules_dags_import_are_light(module: str) -> None:
         if isinstance(node, ast.Import | ast.ImportFrom)
     }
     project = {m for m in top if m.startswith("pingan_transforms")}
-    assert project <= {"pingan_transforms.settings"}, project
+    # settings, and the registry (a few small YAML files read with pydantic)
+    assert project <= {"pingan_transforms.settings", "pingan_transforms.sources"}, project
     light = sys.stdlib_module_names | {"__future__", "pingan_transforms", "airflow"}
     assert all(m.split(".")[0] in light for m in top), top
 

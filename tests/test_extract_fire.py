@@ -365,8 +365,7 @@ def test_dbt_stages_latest_versions_quarantines_the_rest_and_reconciles(
     simulated = extract_fire_drops(sim_drop, warehouse)
 
     run_dbt(
-        ["build", "--select", "+staging.fire+", "--exclude", "intermediate.metrics+",
-         "--indirect-selection", "cautious"],
+        ["build", "--select", "+int_fire_batches_reconciled", "--indirect-selection", "cautious"],
         warehouse,
     )  # fmt: skip
 
@@ -459,9 +458,9 @@ def test_the_daily_fire_dag_lands_a_new_drop_once_then_skips(
     from airflow.exceptions import AirflowSkipException
 
     from pingan_transforms.tasks import extract_source
-    from tests.helpers import PROJECT
+    from tests.helpers import shipped_sources
 
-    config = yaml.safe_load((PROJECT / "config" / "sources.yml").read_text())
+    config = shipped_sources()
     config["sources"]["fire"]["drop_dir"] = str(tmp_path / "drop")
     sources_file = tmp_path / "sources.yml"
     sources_file.write_text(yaml.safe_dump(config, allow_unicode=True))

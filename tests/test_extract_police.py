@@ -16,7 +16,7 @@ from pingan_transforms.months import Month
 from pingan_transforms.warehouse import connect
 from tests.helpers import tongzhou_master
 
-# the two police entities, as the sources file describes them (config/sources.yml)
+# the two police entities, as the sources file describes them (sources/police/source.yml)
 extract_incidents = functools.partial(extract_entity, "police", "incidents")
 extract_fraud_warnings = functools.partial(extract_entity, "police", "fraud_warnings")
 

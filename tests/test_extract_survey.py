@@ -235,9 +235,7 @@ def test_dbt_stages_latest_versions_quarantines_the_rest_and_reconciles(
         [
             "build",
             "--select",
-            "+staging.survey+",
-            "--exclude",
-            "intermediate.metrics+",
+            "+int_survey_batches_reconciled",
             "--indirect-selection",
             "cautious",
         ],

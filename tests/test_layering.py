@@ -17,7 +17,7 @@ PACKAGE = PROJECT / "pingan_transforms"
 # top to bottom; a unit may import its own modules and any unit in a lower layer
 LAYERS: list[set[str]] = [
     {"cli"},
-    {"tasks", "airflow_local", "alerts"},
+    {"tasks", "airflow_local", "alerts", "assets"},
     {"orchestrate"},
     {"dbt_airflow"},
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},

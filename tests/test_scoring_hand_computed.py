@@ -227,7 +227,11 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
     tasks.load_regions()
     tasks.load_schemes()
     # first extract sees H0001 as 刑事; the front desk then corrects it to 求助
-    tasks.extract_police(datetime.fromisoformat("2024-08-20T00:00:00+08:00"))
+    tasks.extract(
+        "police",
+        datetime.fromisoformat("2024-08-01T00:00:00+08:00"),
+        datetime.fromisoformat("2024-08-20T00:00:00+08:00"),
+    )
     with psycopg.connect(police.url) as conn:
         conn.execute(
             "update jq_110 set jqlbdm = '90', jqlbmc = '求助', jqxldm = '9001', "
@@ -238,7 +242,11 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
             f"({', '.join(['%s'] * len(FRONT_COLUMNS))})",
             _incident("S0001", "110199002201", "火警", SEP_FIRE, SEP_FIRE + timedelta(hours=1)),
         )
-    tasks.extract_police(datetime.fromisoformat("2024-10-01T00:00:00+08:00"))
+    tasks.extract(
+        "police",
+        datetime.fromisoformat("2024-09-01T00:00:00+08:00"),
+        datetime.fromisoformat("2024-10-01T00:00:00+08:00"),
+    )
     tasks.build_models()
 
     aug = _scores(warehouse, "2024-08")

@@ -1,4 +1,5 @@
-"""The sources file: the shipped one is valid and drives the SQL connector; mistakes are named."""
+"""The source registry: the shipped one is valid and drives the SQL connector; mistakes are
+named (the entry's file and key), in the registry and in a single sources file."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import yaml
 
 from pingan_transforms.settings import ConfigError
 from pingan_transforms.sources import load_sources
+from tests.helpers import shipped_sources
 
-SHIPPED = Path(__file__).resolve().parent.parent / "config" / "sources.yml"
+SHIPPED = Path(__file__).resolve().parent.parent / "sources"
 
 
 def _write(tmp_path: Path, data: dict) -> Path:
@@ -20,7 +22,7 @@ def _write(tmp_path: Path, data: dict) -> Path:
 
 
 def _shipped() -> dict:
-    return yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    return shipped_sources()
 
 
 def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:

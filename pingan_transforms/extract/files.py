@@ -48,7 +48,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -59,6 +59,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pingan_transforms.load.batches import BatchResult, new_batch_id, record_batch
 from pingan_transforms.settings import DEFAULT_TIMEZONE, ConfigError
 from pingan_transforms.warehouse import WarehouseTarget, connect
+
+if TYPE_CHECKING:
+    from pingan_transforms.sources import ExtractRun
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +152,7 @@ class FileBatchResult(BatchResult):
         return not self.total_mismatches
 
 
-# Fire department (消防) exports; DESIGN.md §4 and dbt_project/models/staging/fire/.
+# Fire department (消防) exports; DESIGN.md §4 and sources/fire/.
 FIRE_FIRES = FileSpec(
     entity="fires",
     raw_table="raw.fire__fires",
@@ -599,6 +602,26 @@ def _load(
             (source, spec.entity, checksum, rel, batch_id, result.rows, parsed.total_check, now),
         )
     return result
+
+
+def extract_drops(run: ExtractRun, specs: Sequence[FileSpec]) -> dict[str, object]:
+    """A file-drop source's ``extract(run)``: every new file of its drop folder loaded
+    (by checksum, once), once its entry lists exactly the entities ``specs`` read."""
+    config, name = run.config, run.name
+    declared, known = config.files(name).entities, [spec.entity for spec in specs]
+    if sorted(declared) != sorted(known):
+        raise ConfigError(
+            f"{config.path}: sources.{name}.entities is {declared}, but the file connector "
+            f"reads {known}: list exactly those"
+        )
+    drop_dir = config.drop_dir(name, run.settings)
+    results = extract_file_drops(drop_dir, run.target, source=name, specs=specs)
+    return {
+        "source": name,
+        "files": [r.source_file for r in results],
+        "rows": sum(r.rows for r in results),
+        "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
+    }
 
 
 def extract_fire_drops(drop_dir: Path, target: WarehouseTarget) -> list[FileBatchResult]:

@@ -15,7 +15,7 @@ never selected. That keeps the loader close to plain COPY speed and its memory
 independent of the batch size (one COPY block at a time).
 
 Which tables, columns and personal-data fields an entity has is configuration
-(``config/sources.yml``, :meth:`SourcesConfig.table_extract`), so the sources need no
+(``sources/<name>/source.yml``, :meth:`SourcesConfig.table_extract`), so the sources need no
 code of their own: :func:`extract_entity` extracts one entity of a source (police
 ``incidents`` and ``fraud_warnings``; governance ``petitions``, ``disputes`` and
 ``grid_patrols``), :func:`extract_source` every entity the sources file lists for it,
@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -44,6 +45,9 @@ from pingan_transforms.load.batches import (
 from pingan_transforms.settings import DEFAULT_TIMEZONE
 from pingan_transforms.warehouse import WarehouseTarget, connect
 from pingan_transforms.warehouse.connection import redact
+
+if TYPE_CHECKING:
+    from pingan_transforms.sources import ExtractRun, SourcesConfig
 
 _NULL = b"\\N"
 _FLUSH_ROWS = 2000  # the source sends one row per message: batch the writes
@@ -191,12 +195,13 @@ def extract_entity(
     cutoff: datetime,
     pii_key: bytes,
     tz: str = DEFAULT_TIMEZONE,
+    config: SourcesConfig | None = None,
 ) -> BatchResult:
-    """Extract one entity of a relational source, as the sources file describes it,
+    """Extract one entity of a relational source, as its registry entry describes it,
     updated in (watermark, cutoff] into one raw batch."""
     from pingan_transforms.sources import sources_config
 
-    spec = sources_config().table_extract(source, entity)
+    spec = (config or sources_config()).table_extract(source, entity)
     return extract_table(spec, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
 
 
@@ -208,12 +213,34 @@ def extract_source(
     cutoff: datetime,
     pii_key: bytes,
     tz: str = DEFAULT_TIMEZONE,
+    config: SourcesConfig | None = None,
 ) -> list[BatchResult]:
-    """Extract every entity the sources file lists for a relational source, one raw
+    """Extract every entity the registry entry lists for a relational source, one raw
     batch each, in the order listed."""
     from pingan_transforms.sources import sources_config
 
+    config = config or sources_config()
     return [
-        extract_entity(source, entity, source_url, target, cutoff=cutoff, pii_key=pii_key, tz=tz)
-        for entity in sources_config().sql(source).entities
-    ]
+        extract_entity(source, entity, source_url, target, cutoff=cutoff, pii_key=pii_key,
+                       tz=tz, config=config)
+        for entity in config.sql(source).entities
+    ]  # fmt: skip
+
+
+def extract(run: ExtractRun) -> dict[str, object]:
+    """The connector of every ``kind: sql`` source: each entity its entry lists, updated up
+    to the end of the data interval, with its own watermark and batch, so that one can
+    be re-run or corrected without the others."""
+    from pingan_transforms.connections import source_url
+
+    config = run.config.sql(run.name)
+    url = source_url(config.connection, run.settings, config.embedded_database)
+    results = extract_source(
+        run.name, url, run.target, cutoff=run.interval_end, pii_key=run.settings.pii_secret,
+        tz=run.settings.timezone, config=run.config,
+    )  # fmt: skip
+    return {
+        "source": run.name,
+        "batches": {r.entity: r.batch_id for r in results},
+        "rows": {r.entity: r.rows for r in results},
+    }

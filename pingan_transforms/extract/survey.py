@@ -9,15 +9,24 @@ score (群众安全感, 0-100) and satisfaction score (满意度, 0-100), and a 
 of the rows, and each score against the 样本量-weighted mean of the rows that have
 one (see :func:`pingan_transforms.extract.files.extract_file_drops`).
 
-The data dictionary is in ``dbt_project/models/staging/survey/_survey__sources.yml``.
+The data dictionary is in ``sources/survey/models/staging/_survey__sources.yml``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pingan_transforms.extract.files import FileBatchResult, FileSpec, extract_file_drops
+from pingan_transforms.extract.files import (
+    FileBatchResult,
+    FileSpec,
+    extract_drops,
+    extract_file_drops,
+)
 from pingan_transforms.warehouse import WarehouseTarget
+
+if TYPE_CHECKING:
+    from pingan_transforms.sources import ExtractRun
 
 SURVEY_SCORES = FileSpec(
     entity="scores",
@@ -42,3 +51,8 @@ SURVEY_SPECS: tuple[FileSpec, ...] = (SURVEY_SCORES,)
 def extract_survey_drops(drop_dir: Path, target: WarehouseTarget) -> list[FileBatchResult]:
     """Load the survey office's new quarterly xlsx exports from ``drop_dir`` into raw."""
     return extract_file_drops(drop_dir, target, source="survey", specs=SURVEY_SPECS)
+
+
+def extract(run: ExtractRun) -> dict[str, object]:
+    """The registry's entry point (``sources/survey``): every new workbook of the drop folder."""
+    return extract_drops(run, SURVEY_SPECS)

@@ -42,7 +42,7 @@ from pingan_transforms.settings import DEFAULT_TIMEZONE
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 if TYPE_CHECKING:
-    from pingan_transforms.sources import HttpSource
+    from pingan_transforms.sources import ExtractRun, HttpSource
 
 log = logging.getLogger(__name__)
 
@@ -260,3 +260,29 @@ def extract_violations(
 
 
 __all__ = ["SourceUnavailable", "extract_accidents", "extract_violations"]
+
+
+def extract(run: ExtractRun) -> dict[str, object]:
+    """The registry's entry point (``sources/traffic``): accidents updated up to the end of
+    the data interval, and the interval month's violation statistics."""
+    from pingan_transforms.connections import http_source
+
+    settings, config = run.settings, run.config.http(run.name)
+    check_contract(config)
+    api = http_source(config.connection)
+    retry = RetryPolicy(
+        attempts=settings.http_attempts, base_delay=settings.http_base_delay_seconds
+    )
+    accidents = extract_accidents(
+        api.base_url, api.token, run.target, cutoff=run.interval_end,
+        pii_key=settings.pii_secret, tz=settings.timezone, retry=retry,
+    )  # fmt: skip
+    month = Month.of(run.interval_start, settings.timezone)
+    violations = extract_violations(
+        api.base_url, api.token, run.target, month=month, tz=settings.timezone, retry=retry
+    )
+    return {
+        "source": run.name,
+        "batches": {"accidents": accidents.batch_id, "violations": violations.batch_id},
+        "rows": {"accidents": accidents.rows, "violations": violations.rows},
+    }

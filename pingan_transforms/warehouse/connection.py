@@ -128,17 +128,23 @@ def drop_database(target: WarehouseTarget) -> None:
 
 
 def prepare_warehouse(target: WarehouseTarget, settings: Settings | None = None) -> list[str]:
-    """Create the database and apply the versioned init SQL in ``infra/warehouse`` in order.
+    """Create the database and apply the init SQL: ``infra/warehouse/*.sql`` in order (the
+    schemas, the load bookkeeping, the region master, schemes, publications, roles),
+    then every registered source's raw tables (``sources/<name>/raw.sql``).
 
     Every script is idempotent (``create ... if not exists``), so this runs at the
-    start of every pipeline run; it returns the names of the scripts applied.
+    start of every pipeline run; it returns the scripts applied. The sources' tables
+    get the roles' grants from the default privileges the roles script sets.
     """
     settings = settings or get_settings()
     ensure_database(target)
-    scripts = sorted(settings.infra_sql_dir.glob("*.sql"))
+    scripts = [
+        *sorted(settings.infra_sql_dir.glob("*.sql")),
+        *sorted(settings.registry_dir.glob("*/raw.sql")),
+    ]
     with connect(target) as conn:
         # Serialise concurrent initialisers (parallel tasks, tests) on one advisory lock.
         conn.execute("select pg_advisory_xact_lock(72627)")
         for script in scripts:
             conn.execute(script.read_text())  # type: ignore[arg-type]
-    return [s.name for s in scripts]
+    return [str(s.relative_to(s.parent.parent)) for s in scripts]

@@ -13,41 +13,15 @@
     only the months whose facts were rebuilt since this model was last built. -#}
 with
 
-police as (
+{#- every registered source's metric facts (var metric_models, generated from the
+    registry: sources/<name>/models/**/int_*_metrics_aggregated.sql) -#}
+{%- for model in var('metric_models') %}
+{{ model }} as (
 
-    select * from {{ ref('int_police_metrics_aggregated') }}
-
-),
-
-fire as (
-
-    select * from {{ ref('int_fire_metrics_aggregated') }}
+    select * from {{ ref(model) }}
 
 ),
-
-traffic as (
-
-    select * from {{ ref('int_traffic_metrics_aggregated') }}
-
-),
-
-governance as (
-
-    select * from {{ ref('int_governance_metrics_aggregated') }}
-
-),
-
-survey as (
-
-    select * from {{ ref('int_survey_metrics_aggregated') }}
-
-),
-
-grid_patrols as (
-
-    select * from {{ ref('int_grid_patrol_metrics_aggregated') }}
-
-),
+{% endfor %}
 
 catalogue as (
 
@@ -75,12 +49,9 @@ levels as (
 
 facts as (
 
-    select * from police
-    union all select * from fire
-    union all select * from traffic
-    union all select * from governance
-    union all select * from survey
-    union all select * from grid_patrols
+    {%- for model in var('metric_models') %}
+    {% if not loop.first %}union all {% endif %}select * from {{ model }}
+    {%- endfor %}
 
 ),
 

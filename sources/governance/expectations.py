@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from ._common import (
+from expectations._common import (
     COUNT,
     DATE,
     DATETIME,
@@ -67,7 +67,7 @@ GRID_PATROLS = RawTable(
     region_column="xzqhdm",
 )
 
-# Dictionaries as the staging models map them (dbt_project/models/staging/governance/base/):
+# Dictionaries as the staging models map them (sources/governance/models/staging/base/):
 # a value outside them becomes null there, or quarantines the record.
 PETITION_STATUS = ("受理", "办理中", "办结")
 PETITION_SATISFACTION = ("满意", "基本满意", "不满意", "未评价")

@@ -1,5 +1,5 @@
 -- The survey office's quarterly 群众安全感 spreadsheets (pingan_transforms.extract.survey),
--- loaded by the file-drop connector (raw._files, 004_raw_fire.sql).
+-- loaded by the file-drop connector (raw._files, infra/warehouse/002_raw_control.sql).
 
 -- Survey scores (群众安全感调查, xlsx), one row per township and quarter. Columns are the
 -- sheet's headers mapped to pinyin initials by SURVEY_SCORES; all text. The final 全区

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from ._common import (
+from expectations._common import (
     COUNT,
     FILE_META,
     PER_TOWN,

@@ -1,18 +1,4 @@
--- File-drop sources (pingan_transforms.extract.files) and the fire department's raw tables.
-
--- One row per loaded file. A file whose SHA-256 is here is never loaded again for its
--- source, whatever its name or folder; a changed file is a new batch.
-create table if not exists raw._files (
-    source       text not null,
-    entity       text not null,
-    sha256       text not null,
-    file_path    text not null,   -- path relative to the drop directory when loaded
-    batch_id     text not null references raw._batches (batch_id),
-    row_count    bigint not null,  -- data rows loaded (title, header and 合计 rows excluded)
-    total_check  text,            -- 合计 row check: null = no 合计 row, 'ok (row n)' or 'mismatch ...'
-    loaded_at    timestamptz not null default now(),
-    primary key (source, sha256)
-);
+-- The fire department's raw tables, loaded by the file-drop connector (raw._files).
 
 -- Fires (火灾情况统计表, xlsx). Columns are the sheet's headers, flattened and mapped
 -- to pinyin initials by FIRE_FIRES in pingan_transforms/extract/files.py; all text.
