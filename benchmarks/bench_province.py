@@ -476,14 +476,10 @@ def extract_month(month, settings) -> dict[str, float]:
 
     start, end = month.start(settings.timezone), month.end(settings.timezone)
     timings = {}
-    steps = (
-        ("load_regions", tasks.load_regions),
-        ("extract_police", lambda: tasks.extract_police(end)),
-        ("extract_traffic", lambda: tasks.extract_traffic(start, end)),
-        ("extract_fire", tasks.extract_fire),
-        ("extract_governance", lambda: tasks.extract_governance(end)),
-        ("extract_survey", tasks.extract_survey),
-    )
+    steps = [("load_regions", tasks.load_regions)] + [
+        (f"extract_{source}", lambda source=source: tasks.extract(source, start, end))
+        for source in ("police", "traffic", "fire", "governance", "survey")
+    ]
     for name, step in steps:
         t0 = time.perf_counter()
         step()

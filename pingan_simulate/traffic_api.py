@@ -1,7 +1,8 @@
 """The simulated traffic police (交警) HTTP JSON API, served from a :class:`TrafficStore`.
 
 It behaves like the vendor interface a deployment would call, so that
-:mod:`pingan_transforms.extract.traffic` is the code that would run in the field.
+:mod:`pingan_transforms.extract.api` (driven by ``sources/traffic/source.yml``) is the code
+that would run in the field.
 
 Contract
 --------

@@ -63,10 +63,13 @@ class SqlEntity(_Strict):
         return self
 
 
+_CONNECTOR = r"^[\w.]+$"
+
+
 class _Source(_Strict):
-    # the module whose ``extract(run: ExtractRun) -> dict`` reads the source; every
-    # ``kind: sql`` source is read by the SQL connector from its entry alone
-    connector: str = Field(default="pingan_transforms.extract.sql", pattern=r"^[\w.]+$")
+    # the module whose ``extract(run: ExtractRun) -> dict`` reads the source; databases
+    # and paged JSON APIs are read by the SQL and HTTP connectors from the entry alone
+    connector: str = Field(pattern=_CONNECTOR)
     # a month is scored, gated and published once this source has delivered it
     scored_month: bool = False
 
@@ -77,19 +80,51 @@ class _Source(_Strict):
 
 class SqlSource(_Source):
     kind: Literal["sql"]
+    connector: str = Field(default="pingan_transforms.extract.sql", pattern=_CONNECTOR)
     connection: str
     embedded_database: str | None = None
     entities: dict[str, SqlEntity] = Field(min_length=1)
 
 
+def snake_case(name: str) -> str:
+    """An API's camelCase field as a raw column: ``reporterPhone`` -> ``reporter_phone``."""
+    import re
+
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
 class HttpEntity(_Strict):
+    """An endpoint of a paged JSON API (pingan_transforms.extract.api reads it from this)."""
+
     path: str = Field(pattern=r"^/")
+    # watermark: updated_since/updated_until up to the cut-off; month: ?month=YYYY-MM, whole
     read: Literal["watermark", "month"]
+    raw_table: str = Field(pattern=r"^\w+$")  # in schema raw
+    # API field -> raw column; every field the raw table keeps
+    fields: dict[str, str] = Field(min_length=1)
+    key: str | None = None  # the API field naming a record (messages, staging)
+    watermark: str | None = None  # the API field with the record's updated-at (read: watermark)
     personal_data: dict[str, Policy] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpEntity:
+        for what, name in (("key", self.key), ("watermark", self.watermark)):
+            if name is not None and name not in self.fields:
+                raise ValueError(f"{what} {name!r} must be one of the fields")
+        if self.read == "watermark" and self.watermark is None:
+            raise ValueError("read: watermark needs `watermark:`, the API field of the updated-at")
+        overlap = set(self.personal_data) & set(self.fields)
+        if overlap:
+            raise ValueError(
+                f"{sorted(overlap)} listed both under fields and under personal_data: "
+                "keep each personal-data field only under personal_data (drop or hash)"
+            )
+        return self
 
 
 class HttpSource(_Source):
     kind: Literal["http"]
+    connector: str = Field(default="pingan_transforms.extract.api", pattern=_CONNECTOR)
     connection: str
     entities: dict[str, HttpEntity] = Field(min_length=1)
 
@@ -142,6 +177,22 @@ class SourcesConfig(_Strict):
     def drop_dir(self, name: str, settings: Settings) -> Path:
         folder = Path(self.files(name).drop_dir)
         return folder if folder.is_absolute() else settings.sources_dir / folder
+
+    def api_entity(self, source: str, entity: str):
+        """The HTTP connector's spec for one entity: fields read, hashed, dropped, where they land."""
+        from pingan_transforms.extract.api import ApiEntity
+
+        spec = self.http(source).entities.get(entity)
+        if spec is None:
+            raise ConfigError(f"{self.path}: sources.{source}.entities has no {entity!r}")
+        policy = spec.personal_data
+        return ApiEntity(
+            source=source, entity=entity, path=spec.path, read=spec.read,
+            raw_table=spec.raw_table, fields=dict(spec.fields),
+            hashed={f: f"{snake_case(f)}_hash" for f, p in policy.items() if p == "hash"},
+            dropped=frozenset(f for f, p in policy.items() if p == "drop"),
+            key=spec.key, watermark=spec.watermark,
+        )  # fmt: skip
 
     def table_extract(self, source: str, entity: str):
         """The SQL connector's spec for one entity: columns read, hashed, and where they land."""

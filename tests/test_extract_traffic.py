@@ -333,9 +333,7 @@ def test_reruns_add_nothing_and_staging_reconciles_every_batch(
         [
             "build",
             "--select",
-            "+staging.traffic+",
-            "--exclude",
-            "intermediate.metrics+",
+            "+int_traffic_batches_reconciled",
             "--indirect-selection",
             "cautious",
         ],

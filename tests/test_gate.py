@@ -71,10 +71,8 @@ def test_a_stale_source_stops_the_gate_with_dbt_freshness_error(
 
     with simulated_sources(settings, [AUG]):
         tasks.load_regions()
-        tasks.extract_police(end)
-        tasks.extract_traffic(start, end)
-        tasks.extract_fire()
-        tasks.extract_governance(end)
+        for source in ("police", "traffic", "fire", "governance"):
+            tasks.extract(source, start, end)
     # the police extract last landed 30 days ago (error_after: 7 days)
     with connect(resolve_target(settings)) as conn:
         for table in ("police__incidents", "police__fraud_warnings"):

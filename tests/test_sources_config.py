@@ -28,7 +28,6 @@ def _shipped() -> dict:
 def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:
     from pingan_transforms.extract.files import FIRE_SPECS
     from pingan_transforms.extract.survey import SURVEY_SPECS
-    from pingan_transforms.extract.traffic import check_contract
 
     config = load_sources(SHIPPED)
     spec = config.table_extract("police", "incidents")
@@ -36,7 +35,11 @@ def test_shipped_file_is_valid_and_agrees_with_the_connectors() -> None:
     assert "bjrxm" not in read  # names are dropped: never even selected
     assert dict(spec.columns)["bjrdh"] == "bjrdh_hash" and spec.hashed == {"bjrdh", "bjrsfzh"}
     assert spec.watermark_column == "gxsj" and spec.key_column == "jjdbh"
-    check_contract(config.http("traffic"))
+    accidents = config.api_entity("traffic", "accidents")
+    assert accidents.hashed == {"reporterPhone": "reporter_phone_hash"}
+    assert accidents.dropped == {"reporterName"} and "reporterName" not in accidents.fields
+    assert accidents.columns[-4:] == ["reporter_phone_hash", "_batch_id", "_extracted_at",
+                                      "_source_ref"]  # fmt: skip
     assert sorted(config.files("fire").entities) == sorted(s.entity for s in FIRE_SPECS)
     assert config.files("survey").entities == [s.entity for s in SURVEY_SPECS]
 
@@ -79,13 +82,28 @@ def test_mistakes_name_the_file_and_the_key(tmp_path: Path, change, message: str
     assert str(path) in str(error.value) and message in str(error.value)
 
 
-def test_a_traffic_contract_that_disagrees_with_the_connector_is_refused(tmp_path: Path) -> None:
-    from pingan_transforms.extract.traffic import check_contract
-
+def test_the_traffic_entry_drives_the_http_connector(tmp_path: Path) -> None:
+    """The HTTP connector reads what the entry says: a field dropped by policy is not
+    read, a field the entry no longer lists is not kept, and a watermark outside the
+    fields is refused with the file and key."""
     data = _shipped()
-    data["sources"]["traffic"]["entities"]["accidents"]["personal_data"]["reporterPhone"] = "drop"
-    with pytest.raises(ConfigError, match="sources.traffic.entities"):
-        check_contract(load_sources(_write(tmp_path, data)).http("traffic"))
+    accidents = data["sources"]["traffic"]["entities"]["accidents"]
+    accidents["personal_data"]["reporterPhone"] = "drop"
+    del accidents["fields"]["location"]
+    spec = load_sources(_write(tmp_path, data)).api_entity("traffic", "accidents")
+    assert spec.hashed == {} and spec.dropped == {"reporterName", "reporterPhone"}
+    assert "location" not in spec.columns and "reporter_phone_hash" not in spec.columns
+
+    accidents["watermark"] = "changedAt"
+    path = _write(tmp_path, data)
+    with pytest.raises(ConfigError) as error:
+        load_sources(path)
+    assert str(path) in str(error.value)
+    expected = (
+        "sources.traffic.entities.accidents: Value error, watermark 'changedAt' must be one of "
+        "the fields"
+    )
+    assert expected in str(error.value)
 
 
 def test_missing_file_says_which_setting(tmp_path: Path) -> None:
