@@ -179,7 +179,7 @@ class SourcesConfig(_Strict):
         return folder if folder.is_absolute() else settings.sources_dir / folder
 
     def api_entity(self, source: str, entity: str):
-        """The HTTP connector's spec for one entity: fields read, hashed, dropped, where they land."""
+        """The HTTP connector's spec for one entity: fields read, hashed, dropped; the table."""
         from pingan_transforms.extract.api import ApiEntity
 
         spec = self.http(source).entities.get(entity)
