@@ -300,12 +300,13 @@ class ExtractRun:
 
 # The lines of dbt_project.yml derived from the registry: dbt reads no Python, so the
 # registry is mirrored there by `pingan generate` (tests/test_registry.py keeps it current).
-_GENERATED_KEYS = ("model-paths:", "  scored_month_sources:", "  metric_models:")
+_GENERATED_KEYS = ("model-paths:", "seed-paths:", "  scored_month_sources:", "  metric_models:")
 
 
 def dbt_project_lines(config: SourcesConfig, dbt_project_dir: Path) -> dict[str, str]:
     """dbt_project.yml's registry-derived lines, keyed by their key: every source's models
-    folder, the sources a month waits for, and the metric fact models the rollup unions.
+    (and seeds) folder, the sources a month waits for, and the metric fact models the
+    rollup unions.
 
     dbt reads the registry through the link ``dbt_project/sources`` (to ``../sources``):
     a path inside the project survives Cosmos running dbt from a copy of the project
@@ -318,14 +319,23 @@ def dbt_project_lines(config: SourcesConfig, dbt_project_dir: Path) -> dict[str,
             f"through it): `ln -sfn {config.path.resolve()} {link}`"
         )
     folders = [f"sources/{name}/models" for name in config.sources]
+    seeds = [f"sources/{n}/seeds" for n in config.sources if (config.folder(n) / "seeds").is_dir()]
     metric_models = sorted(
         path.stem
         for name in config.sources
         for path in (config.folder(name) / "models").rglob("int_*_metrics_aggregated.sql")
     )
-    paths = ", ".join(f'"{folder}"' for folder in ["models", *folders])
-    values = (f"[{paths}]", f"[{', '.join(config.scored_month)}]", f"[{', '.join(metric_models)}]")
+    values = (
+        _yaml_list(["models", *folders], quoted=True),
+        _yaml_list(["seeds", *seeds], quoted=True),
+        _yaml_list(config.scored_month),
+        _yaml_list(metric_models),
+    )
     return {key: f"{key} {value}" for key, value in zip(_GENERATED_KEYS, values, strict=True)}
+
+
+def _yaml_list(items: list[str], *, quoted: bool = False) -> str:
+    return "[" + ", ".join(f'"{item}"' if quoted else item for item in items) + "]"
 
 
 def generate_dbt_project(config: SourcesConfig, dbt_project_dir: Path, *, write: bool) -> list[str]:

@@ -13,15 +13,11 @@
     only the months whose facts were rebuilt since this model was last built. -#}
 with
 
-{#- every registered source's metric facts (var metric_models, generated from the
-    registry: sources/<name>/models/**/int_*_metrics_aggregated.sql) -#}
-{%- for model in var('metric_models') %}
-{{ model }} as (
+facts as (
 
-    select * from {{ ref(model) }}
+    select * from {{ ref('int_metric_facts_unioned') }}
 
 ),
-{% endfor %}
 
 catalogue as (
 
@@ -44,14 +40,6 @@ regions as (
 levels as (
 
     select * from {{ ref('region_levels') }}
-
-),
-
-facts as (
-
-    {%- for model in var('metric_models') %}
-    {% if not loop.first %}union all {% endif %}select * from {{ model }}
-    {%- endfor %}
 
 ),
 
