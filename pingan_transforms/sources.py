@@ -151,6 +151,13 @@ class SourcesConfig(_Strict):
         """Sources read every day up to a cut-off (databases, APIs), not dropped files."""
         return [n for n, s in self.sources.items() if not isinstance(s, FilesSource)]
 
+    def raw_tables(self, name: str) -> list[str]:
+        """The raw tables (in schema raw) a source's connector lands, in entry order."""
+        source = self.sources[name]
+        if isinstance(source, FilesSource):
+            return [f"{name}__{entity}" for entity in source.entities]
+        return [entity.raw_table for entity in source.entities.values()]
+
     def folder(self, name: str) -> Path:
         """The source's registry folder (raw.sql, expectations.py, models/)."""
         return self.path / name

@@ -20,26 +20,12 @@ import pytest
 import yaml
 
 from pingan_transforms.settings import ConfigError
-from pingan_transforms.sources import (
-    FilesSource,
-    SqlSource,
-    generate_dbt_project,
-    load_sources,
-)
+from pingan_transforms.sources import generate_dbt_project, load_sources
 from tests.helpers import PROJECT
 
 REGISTRY = PROJECT / "sources"
 DBT_PROJECT = PROJECT / "dbt_project"
 SHIPPED = load_sources(REGISTRY)
-
-
-def _raw_tables(name: str) -> set[str]:
-    """The raw tables a source's entry says its connector writes."""
-    source = SHIPPED.sources[name]
-    if isinstance(source, SqlSource):
-        return {entity.raw_table for entity in source.entities.values()}
-    entities = source.entities if isinstance(source, FilesSource) else list(source.entities)
-    return {f"{name}__{entity}" for entity in entities}
 
 
 def test_dbt_project_mirrors_the_registry() -> None:
@@ -76,7 +62,7 @@ def test_generate_rewrites_what_the_registry_changed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(SHIPPED.sources))
 def test_every_source_folder_is_complete(name: str) -> None:
     folder = REGISTRY / name
-    tables = _raw_tables(name)
+    tables = set(SHIPPED.raw_tables(name))
 
     ddl = (folder / "raw.sql").read_text(encoding="utf-8")
     created = set(re.findall(r"create table if not exists raw\.(\w+)", ddl))

@@ -1,38 +1,18 @@
-"""Per source: rows loaded into raw and rows quarantined by the models (after ``dbt build``)."""
+"""Per source: rows loaded into raw and rows quarantined by the models (after ``dbt build``).
+
+Every registered source (``sources/<name>/``): its raw tables are the ones its entry
+lands, its quarantined rows those its batch reconciliation model
+(``int_<name>_batches_reconciled``, which every source has) counts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pingan_transforms.warehouse import WarehouseTarget, connect
+from psycopg import sql
 
-# source -> (raw tables, query counting its quarantined rows)
-_SOURCES: dict[str, tuple[tuple[str, ...], str]] = {
-    "police": (
-        ("police__incidents", "police__fraud_warnings"),
-        "select (select count(*) from intermediate.int_police_incidents_quarantined) "
-        "+ (select count(*) from intermediate.int_police_fraud_warnings_quarantined)",
-    ),
-    "traffic": (
-        ("traffic__accidents", "traffic__violations"),
-        "select count(*) from intermediate.int_traffic_records_quarantined",
-    ),
-    "fire": (
-        ("fire__fires", "fire__inspections"),
-        "select count(*) from intermediate.int_fire_records_quarantined",
-    ),
-    "governance": (
-        ("governance__petitions", "governance__disputes", "governance__grid_patrols"),
-        "select (select count(*) from intermediate.int_governance_records_located "
-        "where quarantine_reason is not null) "
-        "+ (select count(*) from intermediate.int_governance_grid_patrols_located "
-        "where quarantine_reason is not null)",
-    ),
-    "survey": (
-        ("survey__scores",),
-        "select count(*) from intermediate.int_survey_records_quarantined",
-    ),
-}
+from pingan_transforms.sources import SourcesConfig, sources_config
+from pingan_transforms.warehouse import WarehouseTarget, connect
 
 
 @dataclass(frozen=True)
@@ -40,21 +20,39 @@ class SourceCounts:
     source: str
     batches: int
     raw_rows: int
-    quarantined: int
+    quarantined: int | None  # None: its reconciliation model is not built (yet)
 
 
-def source_counts(target: WarehouseTarget) -> list[SourceCounts]:
+def _quarantined(conn, relation: str) -> int | None:
+    (exists,) = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+    if not exists:
+        return None
+    schema, name = relation.split(".")
+    (rows,) = conn.execute(
+        sql.SQL("select coalesce(sum(quarantined_rows), 0) from {}").format(
+            sql.Identifier(schema, name)
+        )
+    ).fetchone()
+    return int(rows)
+
+
+def source_counts(
+    target: WarehouseTarget, config: SourcesConfig | None = None
+) -> list[SourceCounts]:
+    config = config or sources_config()
     out = []
     with connect(target) as conn:
-        for source, (tables, quarantine_sql) in _SOURCES.items():
+        for source in config.sources:
             raw = sum(
-                conn.execute(f"select count(*) from raw.{table}").fetchone()[0]  # type: ignore[index]
-                for table in tables
+                conn.execute(  # type: ignore[index]
+                    sql.SQL("select count(*) from raw.{}").format(sql.Identifier(table))
+                ).fetchone()[0]
+                for table in config.raw_tables(source)
             )
             batches = conn.execute(
                 "select count(*) from raw._batches where source = %s", (source,)
             ).fetchone()[0]  # type: ignore[index]
-            quarantined = conn.execute(quarantine_sql).fetchone()[0]  # type: ignore[index]
+            quarantined = _quarantined(conn, f"intermediate.int_{source}_batches_reconciled")
             out.append(SourceCounts(source, batches, raw, quarantined))
     return out
 
@@ -64,7 +62,6 @@ def format_counts(counts: list[SourceCounts], given: dict[str, int]) -> str:
     for c in counts:
         total = sum(v for k, v in given.items() if k.split(".")[0] == c.source)
         shown = f"{total:,}" if total else "—"
-        lines.append(
-            f"{c.source:<12}{shown:>10}{c.batches:>9}{c.raw_rows:>10,}{c.quarantined:>13,}"
-        )
+        quarantined = "—" if c.quarantined is None else f"{c.quarantined:,}"
+        lines.append(f"{c.source:<12}{shown:>10}{c.batches:>9}{c.raw_rows:>10,}{quarantined:>13}")
     return "\n".join(lines)
