@@ -3,7 +3,8 @@
 Used by ``pingan demo`` and by the end-to-end tests, so that both exercise the
 same real protocols: the police front database (SQL), the traffic police API
 (HTTP on 127.0.0.1), the fire department's file drops (xlsx and GBK CSV), the
-governance platform's database (SQL) and the quarterly survey workbook (xlsx).
+governance platform's database (SQL), the quarterly survey workbook (xlsx) and the
+12345 hotline platform's API (HTTP on 127.0.0.1).
 Each source is announced to the pipeline the way a deployment does it: an
 ``AIRFLOW_CONN_*`` variable, or the drop folder named in the sources file.
 """
@@ -37,6 +38,7 @@ class SimulatedSources:
     survey_drops: Path
     generated: dict[str, int] = field(default_factory=dict)
     traffic_store: object | None = None  # the simulated vendor's records (for tests)
+    hotline_store: object | None = None  # the simulated hotline platform's work orders
     _surveys: set[str] = field(default_factory=set)  # survey files already counted
 
     def personal_data(self) -> set[str]:
@@ -55,6 +57,8 @@ class SimulatedSources:
                 values.update(v for row in conn.execute(query) for v in row if v)
         for accident in getattr(self.traffic_store, "accidents_updated", lambda: [])():
             values.update(v for v in (accident.reporter_name, accident.reporter_phone) if v)
+        for order in getattr(self.hotline_store, "versions", []):
+            values.update(v for v in (order.caller_name, order.caller_phone) if v)
         return values
 
     def deliver_files(self, month: Month) -> int:
@@ -102,6 +106,11 @@ class SimulatedSources:
         return {"police incidents corrected": corrected, "grid patrols rectified": rectified}
 
 
+def _http_connection(base_url: str, token: str) -> str:
+    """An Airflow connection URI for a simulated API: the bearer token as the password."""
+    return f"http://api:{token}@{base_url.split('://', 1)[1]}"
+
+
 @contextmanager
 def simulated_sources(
     settings: Settings, months: list[Month], seed: int = 20240801
@@ -110,6 +119,7 @@ def simulated_sources(
         GovernanceSimulation,
         fill_governance_database,
     )
+    from pingan_simulate.hotline import HotlineSimulation, HotlineStore, create_hotline_app
     from pingan_simulate.police import (
         PoliceSimulation,
         fill_fraud_warnings,
@@ -122,6 +132,7 @@ def simulated_sources(
     config = sources_config(settings)
     police_conf, governance_conf = config.sql("police"), config.sql("governance")
     traffic_conn = config.http("traffic").connection
+    hotline_conn = config.http("hotline").connection
     police = WarehouseTarget.from_url(
         source_url(police_conf.connection, settings, police_conf.embedded_database)
     )
@@ -142,13 +153,18 @@ def simulated_sources(
     store = TrafficStore.generate(TrafficSimulation(seed=seed), regions, months)
     generated["traffic.accidents"] = len(store.accidents_updated())
     generated["traffic.violations"] = sum(len(store.violations_for(m)) for m in months)
-    token = secrets.token_hex(16)
-    with serve_traffic_api(create_app(store, token=token)) as base_url:
-        host_port = base_url.split("://", 1)[1]
+    hotline = HotlineStore.generate(HotlineSimulation(seed=seed), regions, months)
+    generated["hotline.complaints"] = len(hotline.updated())
+    token, hotline_token = secrets.token_hex(16), secrets.token_hex(16)
+    with (
+        serve_traffic_api(create_app(store, token=token)) as base_url,
+        serve_traffic_api(create_hotline_app(hotline, token=hotline_token)) as hotline_url,
+    ):
         env = {
             f"AIRFLOW_CONN_{police_conf.connection.upper()}": police.url,
-            f"AIRFLOW_CONN_{traffic_conn.upper()}": f"http://api:{token}@{host_port}",
+            f"AIRFLOW_CONN_{traffic_conn.upper()}": _http_connection(base_url, token),
             f"AIRFLOW_CONN_{governance_conf.connection.upper()}": governance.url,
+            f"AIRFLOW_CONN_{hotline_conn.upper()}": _http_connection(hotline_url, hotline_token),
         }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
@@ -164,6 +180,7 @@ def simulated_sources(
                 survey_drops=config.drop_dir("survey", settings),
                 generated=generated,
                 traffic_store=store,
+                hotline_store=hotline,
             )
             sources.deliver_files(months[0])
             yield sources

@@ -65,6 +65,11 @@ def good_rows(table: str, n: int) -> list[dict[str, str | None]]:
             row = dict(area_code=town, stat_month="2024-09", violation_code="1625",
                        violation_name="闯红灯", violation_count="12",
                        update_time="2024-10-02T05:28:00+08:00")  # fmt: skip
+        elif table == "raw.hotline__complaints":
+            row = dict(order_no=f"RX{i:05d}", accept_time=at, area_code=village,
+                       category="治安", appeal_type="投诉", status="已办结", finish_time=at,
+                       satisfaction="满意", update_time=f"{_day(i)}T12:00:00+08:00",
+                       caller_phone_hash=HASH)  # fmt: skip
         elif table == "raw.fire__fires":
             row = dict(xh=str(i + 1), hzbh=f"HZ{i:05d}", qhsj=at, qhdz="某街1号",
                        xzqhdm=village, qhyy="电气", swrs="0", ssrs="0",
@@ -152,6 +157,9 @@ def crafted(table: str) -> tuple[list[dict], dict[str, str]]:
     elif table == "raw.traffic__violations":
         duplicate(), outside("2024-08"), unknown("violation_code", "9999")
         missing("stat_month")
+    elif table == "raw.hotline__complaints":
+        duplicate(), outside("2024-11-11 08:00:00"), unknown("category", "天气")
+        missing("order_no"), malformed("caller_phone_hash", "13900139000")
     elif table == "raw.fire__fires":
         duplicate(), outside("2024-06-30 23:00:00"), missing("hzbh")
         malformed("zjccss", "约一万")
