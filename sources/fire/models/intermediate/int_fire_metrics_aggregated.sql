@@ -20,12 +20,7 @@ inspections as (
 
 placed_fires as (
 
-    select
-        *,
-        fire_month                                  as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from fires
-    {{ incremental_month_filter('fire_month', [
+    {{ placed_by_month('fires', 'fire_month', [
         (ref('base_fire__fires'), 'fired_at'),
         (ref('base_fire__inspections'), 'stat_month')
     ]) }}
@@ -115,14 +110,7 @@ unioned as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned') }}
 
 )
 

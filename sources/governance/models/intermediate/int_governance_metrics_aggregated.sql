@@ -26,12 +26,7 @@ disputes as (
 
 placed as (
 
-    select
-        *,
-        cast(occurred_month as date)                as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from located
-    {{ incremental_month_filter('occurred_month', [
+    {{ placed_by_month('located', 'occurred_month', [
         (ref('base_governance__petitions'), 'received_at'),
         (ref('base_governance__disputes'), 'found_on')
     ]) }}
@@ -141,14 +136,7 @@ unioned as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned') }}
 
 )
 

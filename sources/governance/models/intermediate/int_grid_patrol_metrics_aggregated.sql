@@ -14,12 +14,7 @@ patrols as (
 
 placed as (
 
-    select
-        *,
-        patrol_month                                as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from patrols
-    {{ incremental_month_filter('patrol_month', [
+    {{ placed_by_month('patrols', 'patrol_month', [
         (ref('base_governance__grid_patrols'), 'patrol_on')
     ]) }}
 
@@ -79,14 +74,7 @@ unioned as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned') }}
 
 )
 

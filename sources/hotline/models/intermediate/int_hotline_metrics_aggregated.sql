@@ -11,12 +11,7 @@ complaints as (
 
 placed as (
 
-    select
-        *,
-        cast(accepted_month as date)                as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from complaints
-    {{ incremental_month_filter('accepted_month', [
+    {{ placed_by_month('complaints', 'accepted_month', [
         (ref('base_hotline__complaints'), 'accepted_at')
     ]) }}
 
@@ -40,14 +35,7 @@ counted as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from counted
+    {{ metric_facts_final('counted') }}
 
 )
 

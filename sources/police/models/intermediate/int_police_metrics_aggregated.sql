@@ -27,12 +27,7 @@ subcategories as (
 
 placed_incidents as (
 
-    select
-        *,
-        cast(reported_month as date)                as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from incidents
-    {{ incremental_month_filter('reported_month', [
+    {{ placed_by_month('incidents', 'reported_month', [
         (ref('base_police__incidents'), 'reported_at'),
         (ref('base_police__fraud_warnings'), 'warned_at')
     ]) }}
@@ -41,12 +36,7 @@ placed_incidents as (
 
 placed_warnings as (
 
-    select
-        *,
-        cast(warned_month as date)                  as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from warnings
-    {{ incremental_month_filter('warned_month', [
+    {{ placed_by_month('warnings', 'warned_month', [
         (ref('base_police__incidents'), 'reported_at'),
         (ref('base_police__fraud_warnings'), 'warned_at')
     ]) }}
@@ -171,14 +161,7 @@ unioned as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned') }}
 
 )
 

@@ -54,14 +54,7 @@ unioned as (
 
 final as (
 
-    select
-        township_code                               as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned', region_column='township_code') }}
 
 )
 

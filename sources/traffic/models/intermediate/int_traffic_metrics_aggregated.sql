@@ -20,12 +20,7 @@ violations as (
 
 placed_accidents as (
 
-    select
-        *,
-        cast(occurred_month as date)                as month_start,
-        coalesce(village_code, township_code)       as placed_code
-    from accidents
-    {{ incremental_month_filter('occurred_month', [
+    {{ placed_by_month('accidents', 'occurred_month', [
         (ref('base_traffic__accidents'), 'occurred_at'),
         (ref('base_traffic__violations'), 'stat_month')
     ]) }}
@@ -95,14 +90,7 @@ unioned as (
 
 final as (
 
-    select
-        placed_code                                 as region_code,
-        month_start,
-        metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
-        now()                                       as built_at
-    from unioned
+    {{ metric_facts_final('unioned') }}
 
 )
 

@@ -1,0 +1,28 @@
+{#- The two steps every metric fact model (sources/<name>/models/**/
+    int_*_metrics_aggregated.sql) shares; what it counts stays in the model. -#}
+
+{#- Records placed for counting: each with the month it counts in (month_start) and
+    the region it counts at (placed_code: its village, else its town), only the months
+    an incremental run rebuilds (macro incremental_month_filter; `changed` as there). -#}
+{% macro placed_by_month(relation, month_column, changed) -%}
+    select
+        *,
+        cast({{ month_column }} as date)            as month_start,
+        coalesce(village_code, township_code)       as placed_code
+    from {{ relation }}
+    {{ incremental_month_filter(month_column, changed) }}
+{%- endmacro %}
+
+{#- The facts as int_metric_facts_unioned reads them (generic test metric_facts):
+    region_code × month_start × metric_code, numerator, denominator (null for a
+    count), built_at (what the rollup's incremental filter compares). -#}
+{% macro metric_facts_final(relation, region_column='placed_code') -%}
+    select
+        {{ region_column }}                         as region_code,
+        month_start,
+        metric_code,
+        cast(numerator as numeric)                  as numerator,
+        cast(denominator as numeric)                as denominator,
+        now()                                       as built_at
+    from {{ relation }}
+{%- endmacro %}
