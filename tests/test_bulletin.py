@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from pingan_transforms.months import Month
-from pingan_transforms.publish import bulletin, charts, fonts
+from pingan_transforms.publish import bulletin_data, bulletin_sections, charts, fonts, wording
 from pingan_transforms.publish.bulletin import (
     NothingPublished,
     RevisionChange,
@@ -360,29 +360,29 @@ def test_unpublished_month_is_an_error(marts, tmp_path: Path) -> None:
 def test_stems_and_wording() -> None:
     assert bulletin_stem("xiaolan", SEP) == "xiaolan_2024-09"
     assert bulletin_stem("xiaolan", SEP, 2) == "xiaolan_2024-09_r2"
-    assert bulletin.pct_change(Decimal("-4.61")) == "↓4.61%"
-    assert bulletin.pct_change(Decimal("5.94")) == "↑5.94%"
-    assert bulletin.pct_change(None) == "—" and bulletin.pct_change(Decimal(0)) == "持平"
-    assert bulletin.unit_change(Decimal("-7.2642"), "%") == "↓7.26个百分点"
-    assert bulletin.unit_change(Decimal("0.0428"), "分钟") == "↑0.04分钟"
-    assert bulletin.with_unit(Decimal("16.8104"), "分钟") == "16.81分钟"
-    assert bulletin.number(Decimal("282.0000")) == "282"
-    assert bulletin.area_word("通州区") == "全区" and bulletin.area_word("小榄镇") == "全镇"
-    assert bulletin.area_word("中山市") == "全市"
+    assert wording.pct_change(Decimal("-4.61")) == "↓4.61%"
+    assert wording.pct_change(Decimal("5.94")) == "↑5.94%"
+    assert wording.pct_change(None) == "—" and wording.pct_change(Decimal(0)) == "持平"
+    assert wording.unit_change(Decimal("-7.2642"), "%") == "↓7.26个百分点"
+    assert wording.unit_change(Decimal("0.0428"), "分钟") == "↑0.04分钟"
+    assert wording.with_unit(Decimal("16.8104"), "分钟") == "16.81分钟"
+    assert wording.number(Decimal("282.0000")) == "282"
+    assert wording.area_word("通州区") == "全区" and wording.area_word("小榄镇") == "全镇"
+    assert wording.area_word("中山市") == "全市"
 
 
 def test_escalation_names_the_months_counted() -> None:
     """A red run counts the months as published: a month never published (February,
     not scored) is not named, and the line says that such months do not count."""
-    months = bulletin._months("2024-12-01,2025-01-01,2025-03-01")
+    months = bulletin_data._months("2024-12-01,2025-01-01,2025-03-01")
     assert months == (Month(2024, 12), Month(2025, 1), Month(2025, 3))
-    gap = bulletin.UnitStatus(3, True, False, months)
-    assert bulletin.red_run_text(gap) == (
+    gap = bulletin_data.UnitStatus(3, True, False, months)
+    assert bulletin_sections.red_run_text(gap) == (
         "连续3个月红色预警：2024年12月、2025年1月、2025年3月（未发布的月份不计）"
     )
-    run = bulletin.UnitStatus(2, False, False, bulletin._months("2025-01-01,2025-02-01"))
-    assert bulletin.red_run_text(run) == "连续2个月红色预警：2025年1月、2025年2月"
-    assert bulletin._months(None) == ()
+    run = bulletin_data.UnitStatus(2, False, False, bulletin_data._months("2025-01-01,2025-02-01"))
+    assert bulletin_sections.red_run_text(run) == "连续2个月红色预警：2025年1月、2025年2月"
+    assert bulletin_data._months(None) == ()
 
 
 def test_trend_chart_with_one_or_two_months() -> None:
@@ -437,8 +437,13 @@ def test_a_large_ranking_is_charted_by_its_ends_and_the_caption_says_so() -> Non
     highest and lowest scores (named with their peer group), and the table keeps all."""
     from types import SimpleNamespace
 
-    from pingan_transforms.publish.bulletin import CHART_ENDS, CHART_UNITS, _bar_label, _Context
-    from pingan_transforms.publish.bulletin import charted_units as charted
+    from pingan_transforms.publish.bulletin_sections import (
+        CHART_ENDS,
+        CHART_UNITS,
+        _bar_label,
+        _Context,
+    )
+    from pingan_transforms.publish.bulletin_sections import charted_units as charted
     from pingan_transforms.publish.exports import PublishedRanking, PublishedUnit
     from pingan_transforms.publish.ranking import RankingRow
 

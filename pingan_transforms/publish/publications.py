@@ -46,7 +46,7 @@ from pingan_transforms.warehouse import WarehouseTarget, connect
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-    from pingan_transforms.publish.bulletin import RevisionChange
+    from pingan_transforms.publish.bulletin_data import RevisionChange
     from pingan_transforms.publish.exports import PublishedRanking
     from pingan_transforms.publish.mail import Sent
 
@@ -257,7 +257,7 @@ def diff_units(
 def _diff(
     before: Sequence[UnitSnapshot], after: Sequence[UnitSnapshot]
 ) -> list[tuple[str, RevisionChange]]:
-    from pingan_transforms.publish.bulletin import RevisionChange
+    from pingan_transforms.publish.bulletin_data import RevisionChange
 
     old = {u.region_code: u for u in before}
     new = {u.region_code: u for u in after}
