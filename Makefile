@@ -37,9 +37,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/pingan demo --months 2024-08 2024-09
 
+# two worker processes (pytest-xdist), a test file each at a time, the longest files first
+# (tests/conftest.py); each worker has its own embedded PostgreSQL and Airflow home.
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # the pure tests only (no PostgreSQL, Airflow or dbt): a couple of minutes at most
 test-fast: $(STAMP)

@@ -59,7 +59,7 @@ def extract(
 def _skip(reason: str) -> None:
     """End the task as skipped: Airflow then records no Asset event, so nothing downstream
     is scheduled for a source that delivered nothing new."""
-    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     raise AirflowSkipException(reason)
 

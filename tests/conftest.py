@@ -57,9 +57,17 @@ SLOW_MODULES = {
     "tests.test_compose",  # checks names against Airflow's own option list
 }
 HEAVY_MODULES = ("airflow", "dbt", "cosmos", "great_expectations")
+# the longest files, first: `make test` runs files on two workers (pytest-xdist --dist
+# loadfile), and a 12-minute file started last would run alone at the end
+LONGEST_FIRST = ("tests.test_monthly_dag", "tests.test_dbt_watcher")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def first(item: pytest.Item) -> int:
+        name = item.module.__name__  # type: ignore[attr-defined]
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=first)  # stable: every file keeps its own order
     for item in items:
         slow = (
             SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))

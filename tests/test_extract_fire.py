@@ -455,7 +455,7 @@ def test_the_daily_fire_dag_lands_a_new_drop_once_then_skips(
     """``pingan_extract_fire``'s task: a new file lands (an Asset event); a day with no
     new file ends skipped, which records no Asset event and so starts no transform."""
     import yaml
-    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     from pingan_transforms.tasks import extract_source
     from tests.helpers import shipped_sources
