@@ -29,7 +29,7 @@ os.environ.pop("PINGAN_REGIONS_FILE", None)
 os.environ["PINGAN_DBT_TASKS"] = "single"
 
 from pingan_transforms.dbt_airflow import build_manifest  # noqa: E402
-from pingan_transforms.orchestrate import apply_airflow_env  # noqa: E402
+from pingan_transforms.orchestrate import airflow_env, apply_airflow_env  # noqa: E402
 from pingan_transforms.settings import Settings, get_settings  # noqa: E402
 from pingan_transforms.warehouse import WarehouseTarget, prepare_warehouse, resolve_target  # noqa: E402
 from pingan_transforms.warehouse.connection import (  # noqa: E402
@@ -38,7 +38,11 @@ from pingan_transforms.warehouse.connection import (  # noqa: E402
     embedded_server,
 )
 
-# environment variables and a folder only: Airflow itself is imported by the tests that use it
+# environment variables and a folder only: Airflow itself is imported by the tests that use it.
+# Set, not defaulted: a pytest-xdist worker inherits the environment of the process that
+# started it, whose Airflow home (and SQLite metadata DB, and Cosmos cache) would then be
+# shared by both workers; each process gets its own, in its own state dir.
+os.environ.update(airflow_env(get_settings()))
 apply_airflow_env(get_settings())
 
 PROJECT = Path(__file__).resolve().parent.parent
