@@ -62,8 +62,10 @@ SLOW_MODULES = {
 }
 HEAVY_MODULES = ("airflow", "dbt", "cosmos", "great_expectations")
 # the longest files, first: `make test` runs files on two workers (pytest-xdist --dist
-# loadfile), and a 12-minute file started last would run alone at the end
-LONGEST_FIRST = ("tests.test_monthly_dag", "tests.test_dbt_watcher")
+# loadfile), and a 12-minute file started last would run alone at the end. Then a quick
+# file: xdist queues a second file on each worker from the start, and the one queued
+# behind the long file waits for it.
+LONGEST_FIRST = ("tests.test_monthly_dag", "tests.test_dbt_watcher", "tests.test_layering")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
