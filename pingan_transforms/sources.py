@@ -73,10 +73,6 @@ class _Source(_Strict):
     # a month is scored, gated and published once this source has delivered it
     scored_month: bool = False
 
-    def extract_function(self) -> Callable[[ExtractRun], dict[str, object]]:
-        module = importlib.import_module(self.connector)
-        return module.extract
-
 
 class SqlSource(_Source):
     kind: Literal["sql"]
@@ -150,6 +146,27 @@ class SourcesConfig(_Strict):
     def daily(self) -> list[str]:
         """Sources read every day up to a cut-off (databases, APIs), not dropped files."""
         return [n for n, s in self.sources.items() if not isinstance(s, FilesSource)]
+
+    def extract_function(self, name: str) -> Callable[[ExtractRun], dict[str, object]]:
+        """The source's connector: ``extract`` of the module its entry names, or a
+        ConfigError naming the entry's file, the key and the fix."""
+        connector = self.sources[name].connector
+        where = self.folder(name) / "source.yml" if self.path.is_dir() else self.path
+        key = "connector" if self.path.is_dir() else f"sources.{name}.connector"
+        try:
+            module = importlib.import_module(connector)
+        except ImportError as exc:
+            raise ConfigError(
+                f"{where}: {key}: cannot import {connector!r} ({exc}): name a module of the "
+                "project, e.g. pingan_transforms.extract.api for a paged JSON API"
+            ) from None
+        extract = getattr(module, "extract", None)
+        if not callable(extract):
+            raise ConfigError(
+                f"{where}: {key}: module {connector!r} has no function extract(run): "
+                "give it one, or name the module that has"
+            )
+        return extract
 
     def raw_tables(self, name: str) -> list[str]:
         """The raw tables (in schema raw) a source's connector lands, in entry order."""

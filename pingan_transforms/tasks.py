@@ -53,7 +53,7 @@ def extract(
         name=source, config=config, settings=settings, target=resolve_target(settings),
         interval_start=data_interval_start, interval_end=data_interval_end,
     )  # fmt: skip
-    return entry.extract_function()(run)
+    return config.extract_function(source)(run)
 
 
 def _skip(reason: str) -> None:

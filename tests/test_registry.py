@@ -11,7 +11,6 @@ connector module with ``extract(run)``. dbt_project.yml mirrors the registry
 from __future__ import annotations
 
 import ast
-import importlib
 import re
 import shutil
 from pathlib import Path
@@ -87,8 +86,7 @@ def test_every_source_folder_is_complete(name: str) -> None:
     reconciled = folder / "models" / "intermediate" / f"int_{name}_batches_reconciled.sql"
     assert "{{ batches_reconciled() }}" in reconciled.read_text(encoding="utf-8")
 
-    connector = importlib.import_module(SHIPPED.sources[name].connector)
-    assert callable(connector.extract), f"{connector.__name__} has no extract(run)"
+    assert callable(SHIPPED.extract_function(name))
 
 
 def test_a_mistake_in_an_entry_names_its_file_and_key(tmp_path: Path) -> None:
@@ -105,6 +103,26 @@ def test_a_mistake_in_an_entry_names_its_file_and_key(tmp_path: Path) -> None:
     assert message.startswith(f"{entry}: invalid source entry")
     assert "entities.incidents: Value error, 'gxsj2' must be one of the columns" in message
     assert "  colour: Extra inputs are not permitted" in message
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        ("pingan_transforms.extract.nope", "cannot import 'pingan_transforms.extract.nope'"),
+        ("pingan_transforms.months", "module 'pingan_transforms.months' has no function extract"),
+    ],
+)
+def test_a_connector_that_cannot_extract_is_named_with_its_entry(
+    tmp_path: Path, connector: str, message: str
+) -> None:
+    registry = tmp_path / "sources"
+    shutil.copytree(REGISTRY, registry, ignore=shutil.ignore_patterns("models"))
+    entry = registry / "hotline" / "source.yml"
+    entry.write_text(entry.read_text() + f"connector: {connector}\n")
+    config = load_sources(registry)
+    with pytest.raises(ConfigError) as error:
+        config.extract_function("hotline")
+    assert str(error.value).startswith(f"{entry}: connector: ") and message in str(error.value)
 
 
 def test_an_empty_registry_says_what_a_source_is(tmp_path: Path) -> None:
