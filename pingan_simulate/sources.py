@@ -11,7 +11,6 @@ Each source is announced to the pipeline the way a deployment does it: an
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from pathlib import Path
 from pingan_transforms.connections import source_url
 from pingan_transforms.contracts.regions import Region, read_master
 from pingan_transforms.months import Month
-from pingan_transforms.settings import Settings
+from pingan_transforms.settings import Settings, environment
 from pingan_transforms.sources import sources_config
 from pingan_transforms.warehouse import WarehouseTarget, ensure_database
 
@@ -166,9 +165,7 @@ def simulated_sources(
             f"AIRFLOW_CONN_{governance_conf.connection.upper()}": governance.url,
             f"AIRFLOW_CONN_{hotline_conn.upper()}": _http_connection(hotline_url, hotline_token),
         }
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with environment(env):
             sources = SimulatedSources(
                 months=months,
                 seed=seed,
@@ -184,9 +181,3 @@ def simulated_sources(
             )
             sources.deliver_files(months[0])
             yield sources
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from pingan_transforms.sources import sources_config
+from pingan_transforms.sources import SourcesConfig, sources_config
 
 SOURCES = sources_config()
 
@@ -27,12 +27,13 @@ MARTS = Asset("pingan://warehouse/marts", group="marts")
 PUBLICATIONS = Asset("pingan://warehouse/publish/publications", group="publish")
 
 
-def transform_schedule():
+def transform_schedule(config: SourcesConfig = SOURCES):
     """Rebuild the marts once every daily source (databases, APIs) has landed that day,
     or as soon as a file drop or the region master brings something new."""
     from functools import reduce
     from operator import and_, or_
 
-    daily = reduce(and_, (RAW[name] for name in SOURCES.daily()))
-    drops = [RAW[name] for name in SOURCES.sources if name not in SOURCES.daily()]
-    return reduce(or_, [daily, *drops, RAW["regions"]])
+    daily = [_raw(name) for name in config.daily()]
+    drops = [_raw(name) for name in config.sources if name not in config.daily()]
+    together = [reduce(and_, daily)] if daily else []  # a registry of file drops has none
+    return reduce(or_, [*together, *drops, _raw("regions")])

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from pingan_transforms.months import Month
-from pingan_transforms.settings import Settings
+from pingan_transforms.settings import Settings, environment
 
 
 class DagRunFailed(RuntimeError):
@@ -94,16 +94,8 @@ def dag_test_month(settings: Settings, month: Month):
     overrides = {"PINGAN_PUBLISH_DEADLINE_ALERT": "false"}
     if settings.dbt_tasks == "watcher":
         overrides["PINGAN_DBT_TASKS"] = "single"
-    saved = {key: os.environ.get(key) for key in overrides}
-    os.environ.update(overrides)
-    try:
+    with environment(overrides):
         dag = load_dag(settings)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return dag.test(logical_date=month.end(settings.timezone))
 
 

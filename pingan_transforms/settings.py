@@ -8,8 +8,10 @@ else in the package reads ``os.environ`` for its own configuration.
 
 from __future__ import annotations
 
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
@@ -331,3 +333,20 @@ def get_settings() -> Settings:
         raise ConfigError(
             "invalid configuration (environment or .env):\n  " + "\n  ".join(lines)
         ) from None
+
+
+@contextmanager
+def environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then restore each as it was (unset if it
+    was): settings, Airflow connections and Cosmos read the process environment, and a
+    caller that changes it for one run must not leave it changed for the next."""
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

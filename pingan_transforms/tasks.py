@@ -94,14 +94,12 @@ def extract_source(
 def summarise_marts() -> dict[str, object]:
     """What the transform DAG leaves for BI: the months each scheme has scored, and rows."""
     settings = get_settings()
+    from pingan_transforms.publish.index_reader import scored_months
+
     with connect(resolve_target(settings)) as conn:
-        rows = conn.execute(
-            "select scheme_code, count(distinct month_start), min(month_start)::text, "
-            "max(month_start)::text, "
-            "count(*) from marts.region_index_monthly group by 1 order by 1"
-        ).fetchall()
+        rows = scored_months(conn)
     return {
-        code: {"months": months, "first": first, "last": last, "rows": count}
+        code: {"months": months, "first": str(first), "last": str(last), "rows": count}
         for code, months, first, last, count in rows
     }
 

@@ -33,3 +33,37 @@ def shipped_sources() -> dict:
             for entry in sorted((PROJECT / "sources").glob("*/source.yml"))
         }
     }
+
+
+# every mart, row for row, by its key, without the columns that say when or from which
+# batch it was built
+MART_KEYS = {
+    "region_index_monthly": "scheme_code, month_start, region_code",
+    "region_index_categories": "scheme_code, month_start, region_code, category_code",
+    "region_index_items": "scheme_code, month_start, region_code, item_code",
+    "incident_trends": "month_start, region_code, metric_code",
+    "rate_reports": "month_start, region_code, metric_code",
+}
+
+
+def mart_rows(target) -> dict[str, list[tuple]]:
+    """The marts' content, to compare two ways of building them."""
+    from pingan_transforms.warehouse import connect
+
+    out: dict[str, list[tuple]] = {}
+    with connect(target) as conn:
+        for table, order in MART_KEYS.items():
+            columns = [
+                name
+                for (name,) in conn.execute(
+                    "select column_name from information_schema.columns where table_schema "
+                    "= 'marts' and table_name = %s order by ordinal_position",
+                    (table,),
+                ).fetchall()
+                if not name.endswith("_at") and "batch" not in name
+            ]
+            assert columns, f"marts.{table} is missing in {target.dbname}"
+            select = ", ".join(f'"{c}"' for c in columns)
+            query = f"select {select} from marts.{table} order by {order}"
+            out[table] = conn.execute(query).fetchall()  # type: ignore[arg-type]
+    return out

@@ -12,7 +12,9 @@ triggerer; LocalExecutor; airflow_local.local_airflow), for one month of 3 towns
    downstream of it succeeded from the one build;
 3. after the model is fixed, `airflow tasks clear -t <its task> --downstream` re-runs that
    model alone in a worker (its second try), then the nodes below it, and the run ends in
-   success with every dbt node task successful and the month's ranking exported.
+   success with every dbt node task successful and the month's ranking exported;
+4. the marts so built equal those of one plain `dbt build --full-refresh` (the mode the
+   other DAG tests use, tests/test_monthly_dag.py among them).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from pingan_simulate.mailbox import mail_catcher
 from pingan_simulate.sources import simulated_sources
 from pingan_transforms.months import Month
 from pingan_transforms.settings import get_settings
+from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect
 from pingan_transforms.warehouse.connection import drop_database
-from tests.helpers import PROJECT, tongzhou_master
+from tests.helpers import PROJECT, mart_rows, tongzhou_master
 
 AUG = Month(2024, 8)
 BROKEN = "int_report_periods_compared"  # feeds the marts incident_trends and rate_reports
@@ -155,6 +158,11 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
         assert (settings.output_dir / "rankings" / f"majuqiao_{AUG}.csv").exists()
         with connect(warehouse) as conn:
             assert conn.execute("select count(*) from marts.incident_trends").fetchone()[0] > 0
+        # 4. the marts the watcher tasks built, a model of them in a retry, are the marts
+        # of one plain `dbt build` of everything from raw
+        built = mart_rows(warehouse)
+        run_dbt(["build", "--full-refresh"], warehouse, settings)
+        assert mart_rows(warehouse) == built
     finally:
         model.write_text(sql)
         if "home" in locals():  # the deployment's logs, kept with the test's files

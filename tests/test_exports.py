@@ -23,6 +23,7 @@ from pingan_transforms.publish.exports import (
     PublishedUnit,
     sheet_title,
 )
+from pingan_transforms.publish.index_reader import published_schemes
 from pingan_transforms.publish.ranking import RankingRow, fetch_ranking
 from pingan_transforms.warehouse import connect
 
@@ -267,7 +268,7 @@ def marts(databases):
 
 def test_read_published_orders_units_and_categories(marts) -> None:
     with connect(marts) as conn:
-        assert exports.published_schemes(conn, SEP) == ["majuqiao", "xiaolan"]
+        assert published_schemes(conn, SEP) == ["majuqiao", "xiaolan"]
         ranking = exports.read_published(conn, "majuqiao", SEP)
         assert exports.read_published(conn, "majuqiao", Month(2024, 7)) is None
     assert ranking is not None

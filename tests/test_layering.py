@@ -8,6 +8,7 @@ function counts as much as one at the top of a file: both are a dependency.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.helpers import PROJECT
@@ -105,3 +106,39 @@ def test_the_check_finds_an_upward_import_and_a_use_of_the_simulator(tmp_path: P
         "pingan_transforms/load/bad.py:1: load imports publish, above or beside it",
         "pingan_transforms/load/bad.py:3: production code imports the simulator",
     ]
+
+
+INDEX_READER = Path("pingan_transforms/publish/index_reader.py")
+_QUERIES_INDEX = re.compile(r"\b(from|join)\s+marts\.region_index_monthly\b", re.IGNORECASE)
+
+
+def index_queries(package: Path = PACKAGE) -> list[str]:
+    """Modules that query ``marts.region_index_monthly`` themselves, not through
+    :mod:`pingan_transforms.publish.index_reader`."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        where = path.relative_to(package.parent)
+        if where == INDEX_READER:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _QUERIES_INDEX.search(line):
+                found.append(f"{where}:{number}")
+    return found
+
+
+def test_one_module_reads_the_published_index() -> None:
+    # ranking, exports, bulletin, publications and the DAG summary share one reader
+    assert (PACKAGE.parent / INDEX_READER).exists()
+    assert index_queries() == []
+
+
+def test_the_check_finds_a_second_reader_of_the_index(tmp_path: Path) -> None:
+    package = tmp_path / "pingan_transforms"
+    (package / "publish").mkdir(parents=True)
+    reader = 'Q = "select * from marts.region_index_monthly"\n'
+    (package / "publish" / "index_reader.py").write_text(reader)
+    (package / "publish" / "other.py").write_text(
+        'MESSAGE = "no row in marts.region_index_monthly"\n'
+        'Q = """select score\n    FROM marts.region_index_monthly where true"""\n'
+    )
+    assert index_queries(package) == ["pingan_transforms/publish/other.py:3"]

@@ -128,3 +128,30 @@ def test_a_connector_that_cannot_extract_is_named_with_its_entry(
 def test_an_empty_registry_says_what_a_source_is(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="every source is a folder <name>/ holding source.yml"):
         load_sources(tmp_path)
+
+
+@pytest.mark.slow  # imports Airflow
+def test_the_transform_schedule_follows_the_registry(tmp_path: Path) -> None:
+    from airflow.sdk import Asset, AssetAll, AssetAny
+
+    from pingan_transforms.assets import transform_schedule
+
+    def uri(name: str) -> str:
+        return f"pingan://warehouse/raw/{name}"
+
+    shipped = transform_schedule(load_sources(REGISTRY))
+    assert isinstance(shipped, AssetAny)
+    together, *alone = shipped.objects
+    assert isinstance(together, AssetAll)  # every daily source that day, together
+    assert {a.uri for a in together.objects} == {
+        uri(n) for n in ("police", "traffic", "governance", "hotline")
+    }
+    assert [a.uri for a in alone] == [uri("fire"), uri("survey"), uri("regions")]
+
+    # a registry of file drops only: no daily condition, any drop rebuilds
+    registry = tmp_path / "sources"
+    for name in ("fire", "survey"):
+        shutil.copytree(REGISTRY / name, registry / name, ignore=shutil.ignore_patterns("models"))
+    files_only = transform_schedule(load_sources(registry))
+    assert all(isinstance(a, Asset) for a in files_only.objects)
+    assert [a.uri for a in files_only.objects] == [uri("fire"), uri("survey"), uri("regions")]

@@ -25,6 +25,7 @@ from pingan_transforms.publish.exports import (
     PublishedUnit,
     read_published,
 )
+from pingan_transforms.publish.index_reader import read_units, score_history
 from pingan_transforms.settings import DEFAULT_TIMEZONE
 
 TREND_MONTHS = 12
@@ -151,10 +152,7 @@ class BulletinData:
     issued: date = field(default_factory=lambda: datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date())
 
 
-_STATUS_SQL = """
-    select region_code, consecutive_reds, escalated, veto_fired, red_run_months
-    from marts.region_index_monthly where scheme_code = %s and month_start = %s
-"""
+_STATUS_COLUMNS = ("region_code", "consecutive_reds", "escalated", "veto_fired", "red_run_months")
 _ITEMS_SQL = """
     select region_code, category_name, coalesce(item_name, item_code) as item_name,
            metric_name, metric_unit, metric_value, previous_month_value, item_score_change
@@ -176,13 +174,6 @@ _RATES_SQL = """
            last_year_change, ytd_months, ytd_numerator, ytd_denominator, ytd_value, ytd_change
     from marts.rate_reports where region_code = any(%s) and month_start = %s
     order by region_code, metric_code
-"""
-_TOTAL_HISTORY_SQL = """
-    select month_start, max(scheme_version) as version, avg(score)::float8 as mean,
-           min(score)::float8 as low, max(score)::float8 as high
-    from marts.region_index_monthly
-    where scheme_code = %s and month_start > %s and month_start <= %s
-    group by month_start order by month_start
 """
 _CATEGORY_HISTORY_SQL = """
     select month_start, category_code,
@@ -222,7 +213,7 @@ def read_bulletin_data(conn: psycopg.Connection, scheme_code: str, month: Month)
     status = {
         r["region_code"]: UnitStatus(r["consecutive_reds"], bool(r["escalated"]),
                                      bool(r["veto_fired"]), _months(r["red_run_months"]))
-        for r in _rows(conn, _STATUS_SQL, key)
+        for r in read_units(conn, scheme_code, month, _STATUS_COLUMNS)
     }  # fmt: skip
     moved = [u.row.region_code for u in movers(ranking.units)]
     items: dict[str, list[ItemChange]] = {}
@@ -241,7 +232,7 @@ def read_bulletin_data(conn: psycopg.Connection, scheme_code: str, month: Month)
         else []
     )
     window = (scheme_code, month.shift(-TREND_MONTHS).first_day, month.first_day)
-    totals = _rows(conn, _TOTAL_HISTORY_SQL, window)
+    totals = score_history(conn, scheme_code, month.shift(-TREND_MONTHS), month)
     by_month: dict[tuple[date, str], Spread] = {
         (r["month_start"], r["category_code"]): Spread(r["mean"], r["low"], r["high"])
         for r in _rows(conn, _CATEGORY_HISTORY_SQL, window)

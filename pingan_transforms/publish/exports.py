@@ -40,7 +40,15 @@ from psycopg.rows import dict_row
 
 from pingan_transforms.fileio import atomic_write, atomic_write_text
 from pingan_transforms.months import Month
-from pingan_transforms.publish.ranking import LEVEL_NAMES, WARNING_NAMES, RankingRow, write_csv
+from pingan_transforms.publish.index_reader import published_schemes, read_units
+from pingan_transforms.publish.ranking import (
+    LEVEL_NAMES,
+    RANKING_COLUMNS,
+    WARNING_NAMES,
+    RankingRow,
+    ranking_row,
+    write_csv,
+)
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 FORMATS = ("xlsx", "csv", "json")
@@ -118,17 +126,14 @@ class PublishedRanking:
         return dict(sorted(levels.items(), key=lambda item: order.get(item[0], len(order))))
 
 
-# RankingRow field -> mart column (the others are named alike).
-_RENAMED = {"rank": "rank_in_peer_group"}
-_RANKING_FIELDS = tuple(RankingRow.__dataclass_fields__)
-
-_UNITS_SQL = f"""
-    select {", ".join(_RENAMED.get(name, name) for name in _RANKING_FIELDS)},
-           scheme_name, peer_group_code, grade_colour, units_ranked, previous_score
-    from marts.region_index_monthly
-    where scheme_code = %s and month_start = %s
-    order by peer_group_code, rank_in_peer_group, region_code
-"""
+_UNIT_COLUMNS = (
+    *RANKING_COLUMNS,
+    "scheme_name",
+    "peer_group_code",
+    "grade_colour",
+    "units_ranked",
+    "previous_score",
+)
 
 _CATEGORIES_SQL = """
     select region_code, category_code, category_name, category_points, sort_order,
@@ -139,25 +144,15 @@ _CATEGORIES_SQL = """
 """
 
 
-def published_schemes(conn: psycopg.Connection, month: Month) -> list[str]:
-    """Codes of the schemes with a published ranking for the month."""
-    rows = conn.execute(
-        "select distinct scheme_code from marts.region_index_monthly where month_start = %s "
-        "order by scheme_code",
-        (month.first_day,),
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def read_published(
     conn: psycopg.Connection, scheme_code: str, month: Month
 ) -> PublishedRanking | None:
     """The scheme's published month from the marts, or None if it was not published."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        units = cur.execute(_UNITS_SQL, (scheme_code, month.first_day)).fetchall()
-        category_rows = cur.execute(_CATEGORIES_SQL, (scheme_code, month.first_day)).fetchall()
+    units = read_units(conn, scheme_code, month, _UNIT_COLUMNS)
     if not units:
         return None
+    with conn.cursor(row_factory=dict_row) as cur:
+        category_rows = cur.execute(_CATEGORIES_SQL, (scheme_code, month.first_day)).fetchall()
     categories, scores = _categories(category_rows)
     first = units[0]
     return PublishedRanking(
@@ -172,11 +167,8 @@ def read_published(
 
 
 def _unit(record: dict[str, Any], categories: Mapping[str, CategoryScore]) -> PublishedUnit:
-    values = {name: record[_RENAMED.get(name, name)] for name in _RANKING_FIELDS}
-    values["previous_restated"] = bool(values["previous_restated"])  # nullable in the contract
-    row = RankingRow(**values)
     return PublishedUnit(
-        row=row,
+        row=ranking_row(record),
         peer_group_code=record["peer_group_code"],
         grade_colour=record["grade_colour"],
         units_ranked=record["units_ranked"],

@@ -40,6 +40,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pingan_transforms.months import Month
+from pingan_transforms.publish.index_reader import read_units
 from pingan_transforms.settings import Settings
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
@@ -164,11 +165,9 @@ def canonical_content(
 
 def read_content(conn: psycopg.Connection, scheme_code: str, month: Month) -> MonthContent | None:
     """The scheme's month in the marts now, or None when it has no ranking."""
-    units = conn.execute(
-        f"select {', '.join(UNIT_COLUMNS)} from marts.region_index_monthly "
-        "where scheme_code = %s and month_start = %s order by region_code",
-        (scheme_code, month.first_day),
-    ).fetchall()
+    units = [
+        tuple(record.values()) for record in read_units(conn, scheme_code, month, UNIT_COLUMNS)
+    ]
     if not units:
         return None
     items = conn.execute(
@@ -345,7 +344,7 @@ def publish_month(
     """Publish every scheme ranked in the month, or those of ``schemes`` that are
     (see the module docstring)."""
     from pingan_transforms.publish.config import publishing_config
-    from pingan_transforms.publish.exports import published_schemes
+    from pingan_transforms.publish.index_reader import published_schemes
     from pingan_transforms.publish.mail import send_message
 
     config = publishing_config(settings)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pingan_transforms.fileio import atomic_write
 from pingan_transforms.months import Month
+from pingan_transforms.publish.index_reader import published_schemes, read_units
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 LEVEL_NAMES = {"township": "乡镇街道", "village": "村社区", "county": "区县"}
@@ -40,27 +43,29 @@ class RankingRow:
     previous_restated: bool
 
 
+# RankingRow field -> mart column (the others are named alike)
+_FIELDS = tuple(RankingRow.__dataclass_fields__)
+RANKING_COLUMNS = tuple({"rank": "rank_in_peer_group"}.get(name, name) for name in _FIELDS)
+
+
+def ranking_row(record: Mapping[str, Any]) -> RankingRow:
+    """A row of the mart (read with :data:`RANKING_COLUMNS`) as a :class:`RankingRow`."""
+    values = {name: record[column] for name, column in zip(_FIELDS, RANKING_COLUMNS, strict=True)}
+    values["previous_restated"] = bool(values["previous_restated"])  # nullable in the contract
+    return RankingRow(**values)
+
+
 def fetch_ranking(
     target: WarehouseTarget, month: Month, scheme_code: str | None = None
 ) -> dict[str, list[RankingRow]]:
     """The month's published ranking of every scheme (or one), by scheme code."""
     with connect(target) as conn:
-        rows = conn.execute(
-            """
-            select scheme_code, scheme_version, total_label, region_level, peer_group_name,
-                   rank_in_peer_group, region_name, region_code, score, grade, stars,
-                   warning_level, previous_rank, rank_change, score_change_pct,
-                   previous_restated
-            from marts.region_index_monthly
-            where month_start = %s and (%s::text is null or scheme_code = %s)
-            order by scheme_code, peer_group_code, rank_in_peer_group, region_code
-            """,
-            (month.first_day, scheme_code, scheme_code),
-        ).fetchall()
-    by_scheme: dict[str, list[RankingRow]] = {}
-    for row in rows:
-        by_scheme.setdefault(row[0], []).append(RankingRow(*row))
-    return by_scheme
+        codes = [scheme_code] if scheme_code else published_schemes(conn, month)
+        by_scheme = {
+            code: [ranking_row(record) for record in read_units(conn, code, month, RANKING_COLUMNS)]
+            for code in codes
+        }
+    return {code: rows for code, rows in by_scheme.items() if rows}
 
 
 def headers(rows: list[RankingRow]) -> list[str]:
