@@ -500,6 +500,8 @@ def configure_environment(state_dir: Path) -> None:
         state_dir / "sources" / "regions" / "regions_master.csv"
     )
     os.environ["PINGAN_DBT_TASKS"] = "single"
+    # dag.test() has nobody to sign off (签发) the drafts: the bench signs them, unattended
+    os.environ.setdefault("PINGAN_SIGNOFF_AUTO_APPROVE", "bench")
     for key in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         os.environ.pop(key, None)  # orchestrate.airflow_env sets them under the state dir
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -1,6 +1,6 @@
 """Monthly 平安指数 publication: regions → source extracts and schemes → dbt (a Cosmos
-task group) → quality gate → ranking files → bulletin mailed (a revision when published
-data changed).
+task group) → quality gate → ranking files → bulletins drafted → signed off by a person
+(签发, Airflow's Required Actions) → mailed (a revision when published data changed).
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of
@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
+
+# Sign-off: the standard provider's human-in-the-loop operator, and its form
+from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 # Alerts are DAG arguments, built at parse time; the module imports only the settings
@@ -28,6 +31,7 @@ from pingan_transforms.assets import MARTS, PUBLICATIONS, SCHEMES, SOURCES
 # dbt as a Cosmos task group: a task per seed, model and cross-model test, rendered from
 # the manifest (or one `dbt build` task: PINGAN_DBT_TASKS=single).
 from pingan_transforms.dbt_airflow import dbt_task_group
+from pingan_transforms.hitl import signoff_operator_kwargs
 
 # Typed settings (pydantic): cheap at parse time, and a bad value stops the
 # DAG import with a message naming the PINGAN_* variable.
@@ -94,17 +98,28 @@ def pingan_monthly() -> None:
 
         return export_ranking(data_interval_start)
 
-    @task(outlets=[PUBLICATIONS])
-    def publish_bulletin(data_interval_start=None) -> dict:
+    @task
+    def draft_bulletins(data_interval_start=None, run_id=None) -> list:
+        from pingan_transforms.tasks import draft_bulletins
+
+        return draft_bulletins(data_interval_start, run_id)
+
+    # it runs when there was nothing to sign (sign_off skipped, no instance)
+    @task(outlets=[PUBLICATIONS], trigger_rule="none_failed")
+    def publish_bulletin(answers, data_interval_start=None, run_id=None) -> dict:
         from pingan_transforms.tasks import publish_bulletin
 
-        return publish_bulletin(data_interval_start)
+        return publish_bulletin(data_interval_start, run_id, answers)
 
     extracts = [extract(source) for source in SOURCES.sources]
     # the schemes load after load_regions has prepared the warehouse, beside the extracts
     inputs = [*extracts, load_schemes()]
     load_regions() >> inputs
-    inputs >> dbt_task_group(SETTINGS) >> quality_gate() >> export_ranking() >> publish_bulletin()
+    drafted = draft_bulletins()
+    # 签发: one human-in-the-loop task per draft, waiting in Airflow's Required Actions
+    sign_off = HITLOperator.partial(**signoff_operator_kwargs()).expand_kwargs(drafted)
+    inputs >> dbt_task_group(SETTINGS) >> quality_gate() >> export_ranking() >> drafted
+    publish_bulletin(sign_off.output)
 
 
 pingan_monthly_dag = pingan_monthly()

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, Settings, get_settings
@@ -83,7 +84,43 @@ def _write_demo_regions(settings: Settings, seed: int):
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.sign_off_as:  # else PINGAN_SIGNOFF_AUTO_APPROVE, or require_signer says what to do
+        settings = settings.model_copy(update={"signoff_auto_approve": args.sign_off_as})
     _run_months(settings, [Month.parse(text) for text in args.months])
+    return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer a draft waiting for sign-off in Airflow, or list the drafts."""
+    if args.action == "status":
+        from pingan_transforms.publish.signoff import draft_statuses
+        from pingan_transforms.warehouse import connect, resolve_target
+
+        with connect(resolve_target(settings)) as conn:
+            drafts = draft_statuses(conn)
+        if not drafts:
+            print("no drafts: the monthly DAG drafts a month's bulletin after its quality gate")
+        for d in drafts:
+            decided = f" by {d.decided_by} at {d.decided_at:%Y-%m-%d %H:%M}" if d.decided_by else ""
+            reason = f" ({d.reason})" if d.reason else ""
+            print(f"{d.draft_id:>5}  {d.scheme_code:<12} {d.month}  r{d.revision}  "
+                  f"{d.status:<10}{decided}{reason}  {d.subject}")  # fmt: skip
+        return 0
+    from pingan_transforms.hitl import SignoffError, answer
+
+    if not args.scheme or not args.month or not args.by:
+        raise ConfigError(f"pingan publish {args.action} SCHEME YYYY-MM --by NAME")
+    try:
+        found = answer(
+            settings, args.scheme, Month.parse(args.month), approve=args.action == "approve",
+            by=args.by, reason=args.reason,
+        )  # fmt: skip
+    except SignoffError as exc:
+        print(f"pingan: {exc}", file=sys.stderr)
+        return 1
+    done = "signed off (签发)" if args.action == "approve" else "sent back (退回)"
+    print(f"{args.scheme} {args.month} {done} by {args.by}: {found.subject}")
+    print(f"the run {found.dag_run_id} goes on in Airflow; `pingan publish status` shows it")
     return 0
 
 
@@ -91,8 +128,9 @@ def _run_months(
     settings: Settings, months: list[Month], after_each: Callable[[Month], None] | None = None
 ) -> None:
     """The monthly DAG through dag.test(), month after month; ``after_each`` runs between."""
-    from pingan_transforms.orchestrate import ensure_airflow_db, run_month
+    from pingan_transforms.orchestrate import ensure_airflow_db, require_signer, run_month
 
+    require_signer(settings)
     ensure_airflow_db(settings)
     for month in months:
         states = run_month(settings, month)
@@ -146,6 +184,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             # the source systems correct some of the month's records after its run
             print(f"after the {month} run: {sources.between_runs(month)}")
 
+        # nobody is there to sign: the demo signs every draft as "demo", and says so
+        signer = settings.signoff_auto_approve or "demo"
+        print(f"sign-off (签发): every draft is signed as {signer!r}, unattended")
+        settings = settings.model_copy(update={"signoff_auto_approve": signer})
         _run_months(settings, months, after_each=correct)
         given = sources.generated
     from pingan_transforms.load.report import format_counts, source_counts
@@ -170,6 +212,7 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
     from pingan_simulate.mailbox import mail_catcher
     from pingan_simulate.sources import simulated_sources
     from pingan_transforms.airflow_local import backfill, local_airflow
+    from pingan_transforms.hitl import api_approver
 
     months = [Month.parse(m) for m in args.months]
     if settings.regions_file is None:
@@ -187,7 +230,15 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Airflow UI: {deployment.url} (component logs in {deployment.home})")
         if args.backfill:
             print(f"backfilling pingan_monthly for {', '.join(map(str, months))} ...")
-            runs = backfill(deployment, months, settings.timezone)
+            api = settings.model_copy(update={"airflow_api_url": deployment.url})
+            if args.sign_off_as:
+                print(f"sign-off (签发): every draft is signed as {args.sign_off_as!r}")
+            else:
+                print("each month's drafts wait for sign-off (签发): answer in the UI's "
+                      "Required Actions or with `pingan publish approve SCHEME YYYY-MM "
+                      "--by NAME`")  # fmt: skip
+            with api_approver(api, args.sign_off_as) if args.sign_off_as else nullcontext():
+                runs = backfill(deployment, months, settings.timezone)
             print(f"{len(runs)} runs: {', '.join(r['run_id'] + '=' + r['state'] for r in runs)}")
         if args.screenshot:
             from pingan_transforms.airflow_local import screenshot_grid
@@ -269,7 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run pingan_monthly with dag.test() for the given months")
     run.add_argument("months", nargs="+", metavar="YYYY-MM")
+    run.add_argument("--sign-off-as", metavar="NAME", help="sign every draft as NAME, unattended")
     run.set_defaults(func=_run)
+
+    pub = sub.add_parser("publish", help="sign off (签发) or send back a drafted bulletin")
+    pub.add_argument("action", choices=["approve", "reject", "status"])
+    pub.add_argument("scheme", nargs="?", help="scheme code (approve, reject)")
+    pub.add_argument("month", nargs="?", metavar="YYYY-MM", help="the month (approve, reject)")
+    pub.add_argument("--by", help="who signs or sends back (签发人)")
+    pub.add_argument("--reason", help="why a draft is sent back (required with reject)")
+    pub.set_defaults(func=_publish)
 
     rank = sub.add_parser("ranking", help="print a month's ranking")
     rank.add_argument("month", metavar="YYYY-MM")
@@ -290,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     af.add_argument("--seed", type=int, default=20240801)
     af.add_argument("--backfill", action="store_true",
                     help="`airflow backfill create` pingan_monthly over --months")  # fmt: skip
+    af.add_argument("--sign-off-as", metavar="NAME",
+                    help="with --backfill: sign every draft as NAME through the API")  # fmt: skip
     af.add_argument("--screenshot", metavar="PNG", help="save the monthly DAG's grid")
     af.add_argument("--exit", action="store_true", help="stop after --backfill/--screenshot")
     af.add_argument("--fresh", action="store_true",

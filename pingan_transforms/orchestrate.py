@@ -14,8 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pingan_transforms.hitl import auto_approver
 from pingan_transforms.months import Month
-from pingan_transforms.settings import Settings, environment
+from pingan_transforms.settings import ConfigError, Settings, environment
 
 
 class DagRunFailed(RuntimeError):
@@ -82,10 +83,23 @@ def prepare_local_run(settings: Settings) -> None:
     build_manifest(settings)
 
 
+def require_signer(settings: Settings) -> None:
+    """Stop before a ``dag.test()`` run that would wait for ever at ``sign_off``."""
+    if not settings.signoff_auto_approve:
+        raise ConfigError(
+            "the monthly DAG waits for a person to sign off (签发) each draft, and under "
+            "dag.test() nobody can answer: pass --sign-off-as NAME (or set "
+            "PINGAN_SIGNOFF_AUTO_APPROVE) to sign every draft as NAME, or run the DAG in "
+            "Airflow (pingan airflow) and answer in Required Actions or with "
+            "`pingan publish approve`"
+        )
+
+
 def dag_test_month(settings: Settings, month: Month):
     """``dag.test()`` of ``pingan_monthly`` for one month's data interval; returns the
     DagRun whatever its state (its task instances hold each task's state and times:
     the province benchmark reads them)."""
+    require_signer(settings)
     prepare_local_run(settings)
     # Parse the DAG for dag.test(), then leave the settings as they were: Airflow 3.3's
     # dag.test() fails on a DAG with a deadline (alerts.deadline_alert), and runs tasks one
@@ -96,7 +110,9 @@ def dag_test_month(settings: Settings, month: Month):
         overrides["PINGAN_DBT_TASKS"] = "single"
     with environment(overrides):
         dag = load_dag(settings)
-    return dag.test(logical_date=month.end(settings.timezone))
+    # 签发 waits for a person; PINGAN_SIGNOFF_AUTO_APPROVE names who signs unattended here
+    with auto_approver(settings.signoff_auto_approve):
+        return dag.test(logical_date=month.end(settings.timezone))
 
 
 def run_month(settings: Settings, month: Month) -> dict[str, str]:

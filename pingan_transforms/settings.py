@@ -207,6 +207,25 @@ class Settings(BaseSettings):
         description="a month not published by the end of this day of the next month is "
         "alerted (pingan_transforms/alerts.py)",
     )
+    signoff_auto_approve: str | None = Field(
+        default=None,
+        description="a name (e.g. demo) that signs off every draft unattended when the monthly "
+        "DAG runs under dag.test() (pingan run, the demo, the tests), through Airflow's own "
+        "human-in-the-loop handler; unset = a person answers in Airflow's Required Actions or "
+        "with `pingan publish approve|reject`",
+    )
+    airflow_api_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="the Airflow API server `pingan publish approve|reject` answers through",
+    )
+    airflow_api_username: str | None = Field(
+        default=None,
+        description="user for the Airflow API (POST /auth/token); unset = the simple auth "
+        "manager's all-admins mode (GET /auth/token), as `make airflow` runs it",
+    )
+    airflow_api_password: SecretStr | None = Field(
+        default=None, description="password of PINGAN_AIRFLOW_API_USERNAME"
+    )
     publish_deadline_alert: bool = Field(
         default=True,
         description="attach the deadline alert to the monthly DAG (pingan run and the demo "

@@ -8,7 +8,9 @@ result. They return small JSON-serialisable summaries (shown as XCom).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, get_settings
@@ -201,21 +203,62 @@ def export_ranking(data_interval_start: datetime) -> dict[str, object]:
     return {"month": str(month), "directory": str(paths[0].parent), "schemes": schemes}
 
 
-def publish_bulletin(data_interval_start: datetime) -> dict[str, object]:
-    """Mail the interval month's bulletin of every scheme published that month, once per
-    content, and the next revision of any earlier published month whose data changed
-    since (late corrections): an unchanged month sends nothing, a changed one sends a
-    revision stating its differences, and every publication is recorded in
-    ``publish.publications`` (publish/publications.py)."""
-    from pingan_transforms.publish.publications import publish_month, revise_published
+def draft_bulletins(data_interval_start: datetime, run_id: str) -> list[dict[str, str]]:
+    """Render the interval month's bulletin of every scheme whose content is new, and the
+    next revision of any earlier published month whose data changed since (late
+    corrections), as drafts of this run waiting for sign-off (``publish.drafts``).
+    Returns, per draft, the question the ``sign_off`` task asks (publish/signoff.py)."""
+    from pingan_transforms.publish.publications import draft_month, draft_revisions
+    from pingan_transforms.publish.signoff import signoff_request
 
     settings = get_settings()
     target = resolve_target(settings)
     month = Month.of(data_interval_start, settings.timezone)
-    results = publish_month(target, month, settings)
-    revised = [r for r in revise_published(target, settings, before=month) if r.status == "sent"]
-    return {
-        "month": str(month),
-        "publications": [r.summary() for r in results],
-        "revisions": [r.summary() for r in revised],
-    }
+    drafts = draft_month(target, month, settings, run_id=run_id)
+    drafts += draft_revisions(target, settings, month, run_id=run_id)
+    return [signoff_request(target, d) for d in drafts]
+
+
+def publish_bulletin(
+    data_interval_start: datetime, run_id: str, answers: Sequence[Any] | None
+) -> dict[str, object]:
+    """Mail each draft of this run its signer approved, as rendered, recording the
+    publication with its 签发人 and time; record who sent a draft back and why, and mail
+    nothing for it. ``answers`` are the ``sign_off`` task's, one per draft in order."""
+    from pingan_transforms.hitl import decision
+    from pingan_transforms.publish.publications import (
+        Signature,
+        reject_draft,
+        run_drafts,
+        send_draft,
+    )
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    month = Month.of(data_interval_start, settings.timezone)
+    with connect(target) as conn:
+        drafts = run_drafts(conn, run_id)
+    answers = list(answers or [])
+    if len(answers) != len(drafts):
+        raise RuntimeError(
+            f"run {run_id} has {len(drafts)} drafts waiting but {len(answers)} sign-off "
+            "answers: clear draft_bulletins to draft and ask again"
+        )
+    published, rejected = [], []
+    for draft, answer in zip(drafts, answers, strict=True):
+        approved, who, reason = decision(answer)
+        signature = Signature(by=who, at=_answered_at(answer), reason=reason)
+        if approved:
+            result = send_draft(target, draft.draft_id, signature, settings)
+            published.append(result.summary())
+        else:
+            reject_draft(target, draft.draft_id, signature)
+            rejected.append({**draft.summary(), "rejected_by": who, "reason": reason})
+    return {"month": str(month), "publications": published, "rejected": rejected}
+
+
+def _answered_at(answer: dict[str, Any]) -> datetime | None:
+    value = answer.get("responded_at")
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value if isinstance(value, datetime) else None

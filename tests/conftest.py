@@ -27,6 +27,9 @@ os.environ.pop("PINGAN_REGIONS_FILE", None)
 # dbt as one Cosmos `dbt build` task under dag.test() (a task per node costs about 4x
 # there); the DagBag tests and the backfill through a real scheduler use per_node
 os.environ["PINGAN_DBT_TASKS"] = "single"
+# dag.test() runs sign off (签发) every draft as this name; a person answering through the
+# API server is tests/test_signoff.py
+os.environ["PINGAN_SIGNOFF_AUTO_APPROVE"] = "测试签发人"
 
 from pingan_transforms.dbt_airflow import build_manifest  # noqa: E402
 from pingan_transforms.orchestrate import airflow_env, apply_airflow_env  # noqa: E402

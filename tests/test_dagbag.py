@@ -50,9 +50,18 @@ def test_every_dag_file_imports_without_errors() -> None:
     assert dag.get_task("quality_gate").upstream_task_ids == leaves
     assert dag.get_task("quality_gate").retries == 0
     assert dag.get_task("export_ranking").upstream_task_ids == {"quality_gate"}
-    # the bulletin is mailed last, once the ranking files exist, and lands as an Asset
+    # the bulletins are drafted once the ranking files exist, each signed off (签发) by a
+    # person in Airflow (a human-in-the-loop task mapped over the drafts), then mailed
+    # last, landing an Asset; the mail task also runs when nothing was drafted
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    assert dag.get_task("draft_bulletins").upstream_task_ids == {"export_ranking"}
+    sign_off = dag.get_task("sign_off")
+    assert sign_off.operator_class is HITLOperator or isinstance(sign_off, HITLOperator)
+    assert sign_off.upstream_task_ids == {"draft_bulletins"}
+    assert sign_off.partial_kwargs["options"] == ["签发", "退回"]
     publish = dag.get_task("publish_bulletin")
-    assert publish.upstream_task_ids == {"export_ranking"}
+    assert publish.upstream_task_ids == {"sign_off"} and publish.trigger_rule == "none_failed"
     assert publish.downstream_task_ids == set() and publish.outlets
     for task_id in extracts:  # the month's cut retries with backoff, and lands no Asset
         task = dag.get_task(task_id)  # (which would start pingan_transform beside it)
@@ -133,6 +142,7 @@ def test_dag_files_are_thin() -> None:
             "pingan_transforms.alerts",
             "pingan_transforms.assets",
             "pingan_transforms.dbt_airflow",
+            "pingan_transforms.hitl",
         }
         assert set(heavy) <= allowed, heavy
         text = path.read_text().lower()
@@ -140,7 +150,7 @@ def test_dag_files_are_thin() -> None:
             assert keyword not in text, f"{path.name} contains SQL ({keyword!r})"
 
 
-@pytest.mark.parametrize("module", ["alerts", "assets", "dbt_airflow"])
+@pytest.mark.parametrize("module", ["alerts", "assets", "dbt_airflow", "hitl"])
 def test_the_modules_dags_import_are_light(module: str) -> None:
     import sys
 
@@ -153,7 +163,14 @@ def test_the_modules_dags_import_are_light(module: str) -> None:
     }
     project = {m for m in top if m.startswith("pingan_transforms")}
     # settings, and the registry (a few small YAML files read with pydantic)
-    assert project <= {"pingan_transforms.settings", "pingan_transforms.sources"}, project
+    # and the sign-off's words (publish/signoff.py, its heavy imports inside functions)
+    allowed = {
+        "pingan_transforms.settings",
+        "pingan_transforms.sources",
+        "pingan_transforms.months",
+        "pingan_transforms.publish.signoff",
+    }
+    assert project <= allowed, project
     light = sys.stdlib_module_names | {"__future__", "pingan_transforms", "airflow"}
     assert all(m.split(".")[0] in light for m in top), top
 

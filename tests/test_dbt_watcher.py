@@ -11,9 +11,12 @@ triggerer; LocalExecutor; airflow_local.local_airflow), for one month of 3 towns
    task fails with it); the nodes it feeds did not run (upstream_failed), every node not
    downstream of it succeeded from the one build;
 3. after the model is fixed, `airflow tasks clear -t <its task> --downstream` re-runs that
-   model alone in a worker (its second try), then the nodes below it, and the run ends in
-   success with every dbt node task successful and the month's ranking exported;
-4. the marts so built equal those of one plain `dbt build --full-refresh` (the mode the
+   model alone in a worker (its second try), then the nodes below it;
+4. the month's bulletin, drafted, waits for sign-off (签发) in Required Actions, nothing
+   mailed; `pingan publish approve majuqiao 2024-08 --by 张三` answers it through the API
+   server, and the run ends in success: every dbt node task successful, the ranking
+   exported, the bulletin mailed once and recorded as signed by 张三;
+5. the marts so built equal those of one plain `dbt build --full-refresh` (the mode the
    other DAG tests use, tests/test_monthly_dag.py among them).
 """
 
@@ -22,11 +25,14 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from pathlib import Path
 
 from pingan_simulate.mailbox import mail_catcher
 from pingan_simulate.sources import simulated_sources
+from pingan_transforms.cli import main as cli_main
 from pingan_transforms.months import Month
+from pingan_transforms.publish.signoff import subject_tag
 from pingan_transforms.settings import get_settings
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect
@@ -93,7 +99,7 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
     try:
         with (
             simulated_sources(settings, [AUG]),
-            mail_catcher(tmp_path / "mail"),
+            mail_catcher(tmp_path / "mail") as mailbox,
             local_airflow(
                 settings, port=_free_port(), metadata_db=metadata.dbname, fresh=True
             ) as deployment,
@@ -146,6 +152,16 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
                 "tasks", "clear", "pingan_monthly", "--task-regex", node_task[BROKEN],
                 "--downstream", "--start-date", logical_date, "--end-date", logical_date, "--yes",
             )  # fmt: skip
+            # 4. the month's draft waits for 签发 in Required Actions; a person signs it
+            # from a terminal, through the API server's HITL endpoint
+            monkeypatch.setenv("PINGAN_AIRFLOW_API_URL", deployment.url)
+            api = get_settings()
+            waiting = _wait_for_signoff(api, run_id)
+            assert waiting.subject.startswith(subject_tag("majuqiao", AUG, 1))
+            assert deployment.task_states("pingan_monthly", run_id)["publish_bulletin"] in (
+                "none", "",
+            ) and _bulletins(mailbox) == []  # nothing mailed before it is signed  # fmt: skip
+            assert cli_main(["publish", "approve", "majuqiao", str(AUG), "--by", "张三"]) == 0
             state = deployment.wait_for_run("pingan_monthly", run_id)
             states = deployment.task_states("pingan_monthly", run_id)
             assert state == "success", {t: s for t, s in states.items() if s != "success"}
@@ -156,9 +172,15 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
             retry_log = logs / f"task_id={node_task[BROKEN]}" / "attempt=2.log"
             assert retry_log.exists(), sorted(p.name for p in logs.iterdir())
         assert (settings.output_dir / "rankings" / f"majuqiao_{AUG}.csv").exists()
+        (mail,) = _bulletins(mailbox)  # signed, then mailed (beside the failure alerts)
+        assert "month=2024-08; revision=1" in mail.message()["X-Pingan-Publication"]
         with connect(warehouse) as conn:
             assert conn.execute("select count(*) from marts.incident_trends").fetchone()[0] > 0
-        # 4. the marts the watcher tasks built, a model of them in a retry, are the marts
+            assert conn.execute(
+                "select signed_by from publish.publications where month_start = %s",
+                (AUG.first_day,),
+            ).fetchall() == [("张三",)]
+        # 5. the marts the watcher tasks built, a model of them in a retry, are the marts
         # of one plain `dbt build` of everything from raw
         built = mart_rows(warehouse)
         run_dbt(["build", "--full-refresh"], warehouse, settings)
@@ -168,6 +190,25 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
         if "home" in locals():  # the deployment's logs, kept with the test's files
             shutil.copytree(home, tmp_path / "airflow-local", dirs_exist_ok=True)
         drop_database(metadata)
+
+
+def _bulletins(mailbox) -> list:
+    """The bulletins among the mail received (the failed run also mailed its alerts)."""
+    return [m for m in mailbox.received if m.message()["X-Pingan-Publication"]]
+
+
+def _wait_for_signoff(settings, run_id: str, timeout: float = 900):
+    """The run's sign-off once it waits in Airflow (it follows dbt, the gate and drafting)."""
+    from pingan_transforms.hitl import waiting
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [w for w in waiting(settings) if w.dag_run_id == run_id]
+        if found:
+            (one,) = found
+            return one
+        time.sleep(2)
+    raise AssertionError(f"no sign-off waiting for {run_id} after {timeout} s")
 
 
 def _ancestors(manifest: dict, unique_id: str) -> set[str]:

@@ -19,7 +19,7 @@ PACKAGE = PROJECT / "pingan_transforms"
 LAYERS: list[set[str]] = [
     {"cli"},
     {"tasks", "airflow_local", "alerts", "assets"},
-    {"orchestrate"},
+    {"orchestrate", "hitl"},
     {"dbt_airflow"},
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
     {"connections"},
@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
 # within the domain layer, only in the direction of the data: a source's entry names its
 # extract spec, the extract writes through load
 SIDEWAYS = {
+    ("orchestrate", "hitl"),
     ("extract", "load"),
     ("extract", "sources"),
     ("sources", "extract"),

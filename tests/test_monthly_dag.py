@@ -63,6 +63,7 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
     databases, tmp_path, monkeypatch, airflow_db
 ) -> None:
     from pingan_transforms.airflow_local import backfill, local_airflow
+    from pingan_transforms.hitl import api_approver
 
     warehouse, police = databases
     master = tmp_path / "regions.csv"
@@ -164,6 +165,12 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         assert (SEP.first_day, 1) in published and (SEP.first_day, 2) not in published
         mailed = len(mailbox.received)
         assert mailed == len(published)  # every publication mailed once, every mail recorded
+        with connect(warehouse) as conn:  # each signed off (签发) before it went out
+            signers = conn.execute(
+                "select distinct p.signed_by, d.status from publish.publications p "
+                "join publish.drafts d using (scheme_code, month_start, revision, checksum)"
+            ).fetchall()
+        assert signers == [(os.environ["PINGAN_SIGNOFF_AUTO_APPROVE"], "approved")]
 
         # re-running a month changes nothing: no duplicate rows, identical marts, no mail
         run_month(settings, SEP)
@@ -204,15 +211,23 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         settings = get_settings()
         prepare_warehouse(backfilled, settings)
         try:
-            with local_airflow(
-                settings, port=_free_port(), metadata_db=metadata.dbname, fresh=True
-            ) as deployment:
+            with (
+                local_airflow(
+                    settings, port=_free_port(), metadata_db=metadata.dbname, fresh=True
+                ) as deployment,
+                # each month's drafts wait for 签发: a person answers through the REST API
+                api_approver(
+                    settings.model_copy(update={"airflow_api_url": deployment.url}), "张三"
+                ) as answered,
+            ):
                 runs = backfill(deployment, MONTHS, settings.timezone)
                 states = [deployment.task_states("pingan_monthly", r["run_id"]) for r in runs]
                 everything = deployment.runs("pingan_monthly")
             for run_states in states:  # every task green, dbt's one build among them
                 assert run_states["dbt.build"] == "success", run_states
                 assert set(run_states.values()) == {"success"}, run_states
+            # a draft per month of majuqiao, and the revisions late corrections called for
+            assert len(answered) >= 3, answered
             # exactly the three backfill runs: nothing scheduled beside them
             assert sorted(r["run_id"][:10] for r in everything) == ["backfill__"] * 3, everything
             # one run per month: its logical date (the data interval's start) is the first
@@ -221,6 +236,8 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
             assert starts == ["2024-06-30T16:00", "2024-07-31T16:00", "2024-08-31T16:00"], runs
             got = mart_rows(backfilled)
         finally:
+            if "deployment" in locals():  # the deployment's logs, kept with the test's files
+                shutil.copytree(deployment.home, tmp_path / "airflow-local", dirs_exist_ok=True)
             drop_database(backfilled)
             drop_database(metadata)
         for table, rows in fresh.items():

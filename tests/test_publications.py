@@ -32,6 +32,7 @@ from pingan_transforms.warehouse import connect
 from tests.helpers import PROJECT
 
 AUG, SEP = Month(2024, 8), Month(2024, 9)
+SIGNED = publications.Signature(by="王五")
 SENDER = "平安指数通报 <pingan-bulletin@example.gov.cn>"
 MAJUQIAO_TO = ["通州区委政法委 <tzzfw@example.gov.cn>", "zhzx@example.gov.cn"]
 XIAOLAN_TO = ["小榄镇综治中心 <xl-zzzx@example.gov.cn>"]
@@ -231,7 +232,7 @@ def _by_scheme(mailbox) -> dict[str, list]:
 
 
 def test_bulletin_arrives_with_chinese_intact_and_attachments_that_open(warehouse, mailbox) -> None:
-    results = publications.publish_month(warehouse, SEP, get_settings())
+    results = publications.publish_month(warehouse, SEP, get_settings(), signed=SIGNED)
 
     assert [(r.scheme_code, r.status, r.revision) for r in results] == [
         ("majuqiao", "sent", 1),
@@ -305,10 +306,10 @@ def test_bulletin_arrives_with_chinese_intact_and_attachments_that_open(warehous
 
 def test_unchanged_republish_sends_nothing(warehouse, mailbox) -> None:
     settings = get_settings()
-    first = publications.publish_month(warehouse, SEP, settings)
+    first = publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     assert len(mailbox.received) == 2
 
-    again = publications.publish_month(warehouse, SEP, settings)
+    again = publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
 
     assert [(r.scheme_code, r.status, r.revision) for r in again] == [
         ("majuqiao", "unchanged", 1),
@@ -323,7 +324,7 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
     warehouse, mailbox
 ) -> None:
     settings = get_settings()
-    publications.publish_month(warehouse, SEP, settings)
+    publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     with connect(warehouse) as conn:  # 西集镇 is corrected up past 台湖镇: 80.50 → 86.00
         correct_score(conn, "110112110", "86.00", rank=2, grade="优秀")
         conn.execute(
@@ -332,7 +333,7 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
             (SEP.first_day,),
         )
 
-    results = publications.publish_month(warehouse, SEP, settings)
+    results = publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
 
     statuses = {r.scheme_code: (r.status, r.revision) for r in results}
     assert statuses == {"majuqiao": ("sent", 2), "xiaolan": ("unchanged", 1)}
@@ -380,7 +381,9 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
     assert snapshot == [(1, Decimal("80.50"), 3, "良好"), (2, Decimal("86.00"), 2, "优秀")]
 
     # a third run with nothing new sends nothing more
-    assert {r.status for r in publications.publish_month(warehouse, SEP, settings)} == {"unchanged"}
+    assert {
+        r.status for r in publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
+    } == {"unchanged"}
     assert len(mailbox.received) == 3
 
 
@@ -388,10 +391,10 @@ def test_marts_publications_shows_every_revision_and_the_latest(warehouse, mailb
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    publications.publish_month(warehouse, SEP, settings)
+    publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     with connect(warehouse) as conn:
         correct_score(conn, "110112115", "60.00", rank=4, grade="较差")
-    publications.publish_month(warehouse, SEP, settings)
+    publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     run_dbt(["build", "--select", "stg_publish__publications", "publications"], warehouse)
     with connect(warehouse) as conn:
         rows = conn.execute(
@@ -417,13 +420,13 @@ def test_a_failed_send_records_nothing_and_the_next_run_sends_the_same_revision(
                                    "retry_limit": 0, "timeout": 5}})  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_PINGAN_SMTP", closed)
     with pytest.raises(mail.MailError, match="cannot reach the mail server"):
-        publications.publish_month(warehouse, SEP, settings)
+        publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     assert _publications(warehouse) == []
     with connect(warehouse) as conn:
         assert conn.execute("select count(*) from publish.publication_units").fetchone() == (0,)
 
     with mail_catcher(tmp_path / "mail") as box:
-        results = publications.publish_month(warehouse, SEP, settings)
+        results = publications.publish_month(warehouse, SEP, settings, signed=SIGNED)
     assert [(r.status, r.revision) for r in results] == [("sent", 1), ("sent", 1)]
     assert len(box.received) == 2
 
@@ -454,35 +457,121 @@ def test_a_refused_recipient_fails_the_publication_and_names_the_address(
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("AIRFLOW_CONN_PINGAN_SMTP", conn_json)
             with pytest.raises(mail.MailError, match=r"zhzx@example\.gov\.cn: 550"):
-                publications.publish_month(warehouse, SEP, get_settings())
+                publications.publish_month(warehouse, SEP, get_settings(), signed=SIGNED)
     finally:
         controller.stop()
     assert _publications(warehouse) == []
 
 
-def test_publish_bulletin_task_publishes_the_interval_month(warehouse, mailbox) -> None:
-    from pingan_transforms.tasks import publish_bulletin
+RUN = "manual__2024-10-01T00:00:00+00:00"  # the Airflow run that drafts
 
-    summary = publish_bulletin(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
-    assert summary["month"] == "2024-09"
-    assert [(p["scheme"], p["status"], p["revision"]) for p in summary["publications"]] == [
-        ("majuqiao", "sent", 1),
-        ("xiaolan", "sent", 1),
-    ]
+
+def _drafts(warehouse) -> list:
+    """The drafts the run made that still wait, in the order it asked about them."""
+    with connect(warehouse) as conn:
+        return publications.run_drafts(conn, RUN)
+
+
+def _answer(option: str, signer: str = "张三", reason: str = "") -> dict:
+    """What the sign_off task returns (HITLOperator.execute_complete)."""
+    return {
+        "chosen_options": [option],
+        "params_input": {"signer": signer, "reason": reason},
+        "responded_at": "2024-10-03T09:30:00+08:00",
+        "responded_by_user": {"id": "admin", "name": "admin"},
+    }
+
+
+def test_drafted_bulletins_are_mailed_once_signed_and_record_their_signer(
+    warehouse, mailbox
+) -> None:
+    from pingan_transforms.publish.signoff import APPROVE, subject_tag
+    from pingan_transforms.tasks import draft_bulletins, publish_bulletin
+
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    requests = draft_bulletins(start, RUN)
+    json.dumps(requests)  # an XCom
+    drafts = _drafts(warehouse)
+    assert [(d.scheme_code, d.revision) for d in drafts] == [("majuqiao", 1), ("xiaolan", 1)]
+    # the question asked in Airflow: tagged subject, headline figures, draft files
+    request = requests[0]
+    assert request["subject"].startswith(subject_tag("majuqiao", SEP, 1))
+    assert "参评单位：4 个" in request["body"] and "第一名" in request["body"]
+    assert drafts[0].files["pdf"] in request["body"]
+    assert mailbox.received == []  # nothing goes out before it is signed
+
+    summary = publish_bulletin(start, RUN, [_answer(APPROVE)] * 2)
+    assert [(p["scheme"], p["status"], p["revision"], p["signed_by"])
+            for p in summary["publications"]] == [
+        ("majuqiao", "sent", 1, "张三"),
+        ("xiaolan", "sent", 1, "张三"),
+    ]  # fmt: skip
     assert summary["publications"][0]["files"] == [PDF_NAME, XLSX_NAME]
     json.dumps(summary)  # an XCom
-    again = publish_bulletin(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
-    assert {p["status"] for p in again["publications"]} == {"unchanged"}
+    with connect(warehouse) as conn:
+        signed = conn.execute(
+            "select signed_by, signed_at from publish.publications order by scheme_code"
+        ).fetchall()
+        drafts = conn.execute("select status, decided_by from publish.drafts").fetchall()
+    assert [by for by, _ in signed] == ["张三", "张三"]
+    assert signed[0][1] == datetime(2024, 10, 3, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert drafts == [("approved", "张三"), ("approved", "张三")]
+    # the same month again: nothing new to sign, nothing mailed
+    assert draft_bulletins(start, "manual__again") == []
+    assert publish_bulletin(start, "manual__again", None)["publications"] == []
     assert len(mailbox.received) == 2
 
 
-def test_next_months_run_mails_the_revision_of_a_corrected_earlier_month(
+def test_a_draft_sent_back_is_not_mailed_and_keeps_the_reason(warehouse, mailbox) -> None:
+    from pingan_transforms.publish.signoff import APPROVE, REJECT, draft_statuses, subject_tag
+    from pingan_transforms.tasks import draft_bulletins, publish_bulletin
+
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    draft_bulletins(start, RUN)
+    answers = [_answer(REJECT, "李四", "马驹桥镇的火灾数待消防核实"), _answer(APPROVE)]
+    summary = publish_bulletin(start, RUN, answers)
+    assert [p["scheme"] for p in summary["publications"]] == ["xiaolan"]
+    assert [(r["scheme"], r["rejected_by"], r["reason"]) for r in summary["rejected"]] == [
+        ("majuqiao", "李四", "马驹桥镇的火灾数待消防核实")
+    ]
+    assert len(mailbox.received) == 1
+    with connect(warehouse) as conn:
+        statuses = {(d.scheme_code, d.status, d.reason) for d in draft_statuses(conn)}
+        assert _publications(warehouse)[0][0] == "xiaolan"
+    assert statuses == {
+        ("majuqiao", "rejected", "马驹桥镇的火灾数待消防核实"),
+        ("xiaolan", "approved", None),
+    }
+    # the next run drafts majuqiao again: it was never published
+    (again,) = draft_bulletins(start, "manual__again")
+    assert again["subject"].startswith(subject_tag("majuqiao", SEP, 1))
+
+
+def test_a_draft_whose_content_changed_before_signing_is_not_sent(warehouse, mailbox) -> None:
+    from pingan_transforms.publish.signoff import APPROVE
+    from pingan_transforms.tasks import draft_bulletins, publish_bulletin
+
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    draft_bulletins(start, RUN)
+    with connect(warehouse) as conn:  # the marts were rebuilt while the draft waited
+        conn.execute(
+            "update marts.region_index_monthly set score = 70.00 where scheme_code = 'majuqiao' "
+            "and month_start = %s and region_code = '110112115'",
+            (SEP.first_day,),
+        )
+    with pytest.raises(publications.DraftOutdated, match="run the month again"):
+        publish_bulletin(start, RUN, [_answer(APPROVE)] * 2)
+    assert mailbox.received == [] and _publications(warehouse) == []
+
+
+def test_next_months_run_drafts_the_revision_of_a_corrected_earlier_month(
     warehouse, mailbox
 ) -> None:
-    from pingan_transforms.tasks import publish_bulletin
+    from pingan_transforms.publish.signoff import APPROVE
+    from pingan_transforms.tasks import draft_bulletins, publish_bulletin
 
     settings = get_settings()
-    publications.publish_month(warehouse, AUG, settings)
+    publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
     assert len(mailbox.received) == 1  # August: only majuqiao was ranked
     with connect(warehouse) as conn:  # late corrections to August arrive with September's run
         conn.execute(
@@ -491,28 +580,33 @@ def test_next_months_run_mails_the_revision_of_a_corrected_earlier_month(
             (AUG.first_day,),
         )
 
-    summary = publish_bulletin(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
-
-    assert [(p["scheme"], p["revision"]) for p in summary["publications"]] == [
-        ("majuqiao", 1),
-        ("xiaolan", 1),
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    requests = draft_bulletins(start, RUN)
+    assert [(str(d.month), d.scheme_code, d.revision, len(d.changes))
+            for d in _drafts(warehouse)] == [
+        ("2024-09", "majuqiao", 1, 0),
+        ("2024-09", "xiaolan", 1, 0),
+        ("2024-08", "majuqiao", 2, 1),
+    ]  # fmt: skip
+    assert "本次修订变化：马驹桥镇 score 75.00→77.00" in requests[2]["body"]
+    summary = publish_bulletin(start, RUN, [_answer(APPROVE)] * 3)
+    assert [(p["month"], p["revision"], p["changes"]) for p in summary["publications"]] == [
+        ("2024-09", 1, 0),
+        ("2024-09", 1, 0),
+        ("2024-08", 2, 1),
     ]
-    assert [
-        (r["month"], r["scheme"], r["revision"], r["changes"]) for r in summary["revisions"]
-    ] == [("2024-08", "majuqiao", 2, 1)]
     august = [m for m in mailbox.received if "month=2024-08" in m.message()["X-Pingan-Publication"]]
     assert len(august) == 2 and len(mailbox.received) == 4
     html = august[1].message().get_body(preferencelist=("html",)).get_content()
     assert "马驹桥镇" in html and "75.00" in html and "77.00" in html
     # the September month it now compares with is unchanged; nothing more goes out
-    again = publish_bulletin(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")))
-    assert again["revisions"] == [] and len(mailbox.received) == 4
+    assert draft_bulletins(start, "manual__again") == [] and len(mailbox.received) == 4
 
 
 def test_without_an_smtp_connection_the_error_names_the_variable(warehouse, monkeypatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_PINGAN_SMTP", raising=False)
     with pytest.raises(ConfigError, match="AIRFLOW_CONN_PINGAN_SMTP="):
-        publications.publish_month(warehouse, SEP, get_settings())
+        publications.publish_month(warehouse, SEP, get_settings(), signed=SIGNED)
     assert _publications(warehouse) == []
 
 
@@ -657,3 +751,31 @@ def test_shipped_publishing_file_is_valid() -> None:
     config = load_publishing(PROJECT / "config" / "publishing.yml")
     for scheme in sorted(p.stem for p in (PROJECT / "schemes").glob("*.yaml")):
         assert config.recipients(scheme), scheme
+
+
+def test_publish_status_lists_drafts_and_answers_need_airflow(
+    warehouse, mailbox, monkeypatch, capsys
+) -> None:
+    from pingan_simulate.mailbox import free_port
+    from pingan_transforms.cli import main
+    from pingan_transforms.tasks import draft_bulletins
+
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    draft_bulletins(start, RUN)
+    assert main(["publish", "status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all("awaiting" in line for line in out), out
+    assert "majuqiao" in out[1] and "2024-09  r1" in out[1]
+
+    # the answer goes through Airflow's API server: none here, and the message says so
+    monkeypatch.setenv("PINGAN_AIRFLOW_API_URL", f"http://127.0.0.1:{free_port()}")
+    assert main(["publish", "approve", "majuqiao", "2024-09", "--by", "张三"]) == 1
+    assert "cannot reach the Airflow API" in capsys.readouterr().err
+    assert main(["publish", "reject", "majuqiao", "2024-09", "--by", "张三"]) == 1
+    assert "needs --reason" in capsys.readouterr().err
+
+    # dag.test() has nobody to ask: pingan run names who signs, or stops before running
+    monkeypatch.delenv("PINGAN_SIGNOFF_AUTO_APPROVE")
+    assert main(["run", "2024-09"]) == 2
+    assert "--sign-off-as NAME" in capsys.readouterr().err
+    assert mailbox.received == []

@@ -42,3 +42,34 @@ create table if not exists publish.publication_units (
     foreign key (scheme_code, month_start, revision)
         references publish.publications (scheme_code, month_start, revision)
 );
+
+-- Sign-off (签发, issue 17): a publication is drafted first (bulletin, PDF and ranking
+-- files rendered, the content's checksum fixed), then waits for a named person to
+-- approve or reject it in Airflow (a human-in-the-loop task of pingan_monthly, or
+-- `pingan publish approve|reject`). Only an approved draft is mailed, and only while
+-- the marts still hold the content it showed.
+alter table publish.publications add column if not exists signed_by text;
+alter table publish.publications add column if not exists signed_at timestamptz;
+
+create table if not exists publish.drafts (
+    draft_id        bigint generated always as identity primary key,
+    scheme_code     text        not null,
+    scheme_version  integer     not null,
+    month_start     date        not null,
+    revision        integer     not null check (revision >= 1),
+    checksum        text        not null,  -- the content the draft shows
+    subject         text        not null,
+    files           jsonb       not null,  -- {"html", "pdf", "xlsx"}: paths as rendered
+    changes         jsonb       not null default '[]'::jsonb,  -- as publications.changes
+    status          text        not null default 'awaiting'
+        check (status in ('awaiting', 'approved', 'rejected', 'superseded')),
+    drafted_at      timestamptz not null default now(),
+    decided_by      text,                  -- 签发人 (or who rejected it)
+    decided_at      timestamptz,
+    reason          text,                  -- why it was rejected
+    dag_run_id      text,                  -- the pingan_monthly run that drafted it
+    check ((status in ('approved', 'rejected')) = (decided_by is not null))
+);
+-- at most one draft of a (scheme, month) waits at a time: a new one supersedes it
+create unique index if not exists drafts_one_awaiting
+    on publish.drafts (scheme_code, month_start) where status = 'awaiting';

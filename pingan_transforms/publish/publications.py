@@ -1,28 +1,33 @@
-"""Publish a month: the bulletin mailed once per content, every publication recorded.
+"""Publish a month: drafted, signed off (签发) by a named person, mailed once per content,
+every publication recorded.
 
-For every scheme with a ranking in the month, :func:`publish_month`
+For every scheme with a ranking in the month, :func:`draft_month`
 
 1. reads the month's published content from the marts (``region_index_monthly`` and
    the item scores of ``region_index_items``) and its SHA-256 over a canonical
    serialisation (:func:`canonical_content`: fixed columns, rows in key order,
    decimals normalised; not the PDF, whose bytes change with every rendering);
-2. if the latest revision recorded for (scheme, month) has the same checksum, sends
-   nothing: the result is ``unchanged``;
-3. otherwise publishes revision latest + 1: the differences against the previous
-   revision (units whose score, rank or grade moved, from the snapshot in
-   ``publish.publication_units``), the ranking files refreshed, the bulletin rendered
-   with the revision and its changes, the email sent with the PDF and the xlsx; the
-   publication row and its snapshot are written in the same transaction, which
-   commits only after the mail server took the message. A failed send records
-   nothing, so the next run tries the same revision again.
+2. if the latest revision recorded for (scheme, month) has the same checksum, drafts
+   nothing: there is nothing new to sign;
+3. otherwise renders revision latest + 1 (the differences against the previous
+   revision, from the snapshot in ``publish.publication_units``; the ranking files;
+   the bulletin, HTML and PDF) and records it in ``publish.drafts`` as ``awaiting``.
 
-:func:`revise_published` does steps 1–3 for every month published earlier: the
-monthly run that loads late corrections to last month also mails last month's
-revision, so a published month never changes silently. A scheme no longer ranked in
-a month it was published for is left as published (there is nothing to restate).
+A person then approves or rejects each draft: in the monthly DAG through Airflow's
+human-in-the-loop task ``sign_off`` (Required Actions, its REST API, or
+``pingan publish approve|reject``). :func:`send_draft` mails an approved draft as it was
+rendered, and only while the marts still hold its content; the publication row (with
+its 签发人 and time), its snapshot and the draft's status commit only after the mail
+server took the message, so a failed send records nothing. :func:`reject_draft` records
+who sent it back and why; nothing is mailed.
 
-Publications of one (scheme, month) are serialised by an advisory lock, so two runs
-cannot both publish the same revision.
+:func:`draft_revisions` drafts the next revision of every month published earlier whose
+content changed (late corrections), so a published month never changes silently.
+:func:`publish_month` and :func:`revise_published` draft and send in one call, signed by
+the named person (the CLI's and the tests' way).
+
+Drafts and publications of one (scheme, month) are serialised by an advisory lock, so
+two runs cannot both publish the same revision.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -103,6 +109,7 @@ class PublicationResult:
     message_id: str | None = None
     files: tuple[dict[str, object], ...] = ()
     changes: tuple[RevisionChange, ...] = field(default_factory=tuple)
+    signed_by: str | None = None
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable (the task's XCom)."""
@@ -118,6 +125,7 @@ class PublicationResult:
             "message_id": self.message_id,
             "files": [f["name"] for f in self.files],
             "changes": len(self.changes),
+            "signed_by": self.signed_by,
         }
 
 
@@ -327,41 +335,84 @@ def _name_attachment(html: str, rendered: str, attached: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Publishing
+# Publishing: draft, sign off, mail
 # ---------------------------------------------------------------------------
 
 Sender = Callable[["EmailMessage", str], "Sent"]
 
 
-def publish_month(
+@dataclass(frozen=True)
+class Signature:
+    """Who decided on a draft (签发人, or who sent it back), when, and why if rejected."""
+
+    by: str
+    at: datetime | None = None  # default: when it is recorded
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.by.strip():
+            raise ValueError("a sign-off names the person who decides (签发人)")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A publication rendered and waiting for sign-off (``publish.drafts``)."""
+
+    draft_id: int
+    scheme_code: str
+    scheme_version: int
+    month: Month
+    revision: int
+    checksum: str
+    subject: str
+    files: dict[str, str]  # html, pdf, xlsx: paths as rendered
+    changes: tuple[dict[str, Any], ...] = ()
+
+    def summary(self) -> dict[str, object]:
+        """JSON-serialisable (the task's XCom)."""
+        return {
+            "draft_id": self.draft_id,
+            "scheme": self.scheme_code,
+            "scheme_version": self.scheme_version,
+            "month": str(self.month),
+            "revision": self.revision,
+            "checksum": self.checksum,
+            "subject": self.subject,
+            "files": dict(self.files),
+            "changes": list(self.changes),
+        }
+
+
+def draft_month(
     target: WarehouseTarget,
     month: Month,
     settings: Settings,
     *,
     schemes: Sequence[str] | None = None,
-    send: Sender | None = None,
-) -> list[PublicationResult]:
-    """Publish every scheme ranked in the month, or those of ``schemes`` that are
-    (see the module docstring)."""
+    run_id: str | None = None,
+) -> list[Draft]:
+    """A draft of every scheme ranked in the month (or of those in ``schemes``) whose
+    content differs from its latest publication; unchanged ones need nothing. ``run_id``
+    is the Airflow run that drafts them (its sign-off answers them)."""
     from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.index_reader import published_schemes
-    from pingan_transforms.publish.mail import send_message
 
     config = publishing_config(settings)
     with connect(target) as conn:
         ranked = published_schemes(conn, month)
     codes = [c for c in ranked if schemes is None or c in schemes]
-    for code in codes:  # fail before anything is sent if a scheme has nobody to go to
+    for code in codes:  # fail before anything is drafted if a scheme has nobody to go to
         config.recipients(code)
-    return [_publish_scheme(target, code, month, settings, send or send_message) for code in codes]
+    drafts = [_draft_scheme(target, code, month, settings, run_id) for code in codes]
+    return [d for d in drafts if d is not None]
 
 
-def revise_published(
-    target: WarehouseTarget, settings: Settings, before: Month, *, send: Sender | None = None
-) -> list[PublicationResult]:
-    """Every (scheme, month) published before ``before`` whose content has changed since
-    its latest revision gets its next revision (late data never changes a published
-    month silently); the unchanged ones send nothing. Returns one result per pair."""
+def draft_revisions(
+    target: WarehouseTarget, settings: Settings, before: Month, run_id: str | None = None
+) -> list[Draft]:
+    """A revision draft of every (scheme, month) published before ``before`` whose content
+    has changed since its latest revision (late data never changes a published month
+    silently)."""
     with connect(target) as conn:
         published = conn.execute(
             "select distinct month_start, scheme_code from publish.publications "
@@ -372,18 +423,125 @@ def revise_published(
     for start, code in published:
         by_month.setdefault(Month.of(start), []).append(code)
     return [
-        result
+        draft
         for month, codes in by_month.items()
-        for result in publish_month(target, month, settings, schemes=codes, send=send)
+        for draft in draft_month(target, month, settings, schemes=codes, run_id=run_id)
     ]
 
 
-def _publish_scheme(
-    target: WarehouseTarget, code: str, month: Month, settings: Settings, send: Sender
-) -> PublicationResult:
+def _lock(conn: psycopg.Connection, code: str, month: Month) -> None:
+    """Drafts and publications of one (scheme, month) one at a time."""
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"pingan.publish:{code}:{month}",))
+
+
+def _draft_scheme(
+    target: WarehouseTarget, code: str, month: Month, settings: Settings, run_id: str | None
+) -> Draft | None:
     from pingan_transforms.publish.bulletin import render_bulletin
-    from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.exports import read_published, write_ranking_files
+
+    with connect(target) as conn:
+        _lock(conn, code, month)
+        content = read_content(conn, code, month)
+        ranking = read_published(conn, code, month)
+        if content is None or ranking is None:
+            raise RuntimeError(f"no ranking of scheme {code!r} for {month} in the marts")
+        latest = latest_publication(conn, code, month)
+        if latest is not None and latest.checksum == content.checksum:
+            return None
+        revision = 1 if latest is None else latest.revision + 1
+        before = () if latest is None else published_units(conn, code, month, latest.revision)
+        changes = diff_units(before, content.units) if latest is not None else []
+        # the ranking files as they would be published, then the bulletin stating the changes
+        paths = write_ranking_files(ranking, settings.output_dir / "rankings")
+        xlsx = next(p for p in paths if p.suffix == ".xlsx")
+        bulletin = render_bulletin(
+            target, code, month, settings.output_dir, revision=revision, changes=changes
+        )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept
+        files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path), "xlsx": str(xlsx)}
+        records = _change_records(before, content.units) if latest is not None else []
+        conn.execute(
+            "update publish.drafts set status = 'superseded' "
+            "where scheme_code = %s and month_start = %s and status = 'awaiting'",
+            (code, month.first_day),
+        )
+        (draft_id,) = conn.execute(
+            """
+            insert into publish.drafts (scheme_code, scheme_version, month_start, revision,
+                checksum, subject, files, changes, dag_run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
+            """,
+            (code, content.scheme_version, month.first_day, revision, content.checksum,
+             bulletin.subject, Jsonb(files), Jsonb(records), run_id),
+        ).fetchone()  # fmt: skip
+    return Draft(
+        draft_id, code, content.scheme_version, month, revision, content.checksum,
+        bulletin.subject, files, tuple(records),
+    )  # fmt: skip
+
+
+_DRAFT_COLUMNS = (
+    "draft_id, scheme_code, scheme_version, month_start, revision, checksum, subject, "
+    "files, changes, status"
+)
+
+
+def _draft(row: Sequence[Any]) -> tuple[Draft, str]:
+    *values, status = row
+    values[3], values[8] = Month.of(values[3]), tuple(values[8])
+    return Draft(*values), status
+
+
+def read_draft(conn: psycopg.Connection, draft_id: int) -> tuple[Draft, str]:
+    """A recorded draft and its status."""
+    row = conn.execute(
+        f"select {_DRAFT_COLUMNS} from publish.drafts where draft_id = %s", (draft_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"no draft {draft_id} in publish.drafts")
+    return _draft(row)
+
+
+def run_drafts(conn: psycopg.Connection, run_id: str) -> list[Draft]:
+    """The drafts an Airflow run made that still wait, in the order it asked about them."""
+    rows = conn.execute(
+        f"select {_DRAFT_COLUMNS} from publish.drafts "
+        "where dag_run_id = %s and status = 'awaiting' order by draft_id",
+        (run_id,),
+    ).fetchall()
+    return [_draft(row)[0] for row in rows]
+
+
+class DraftOutdated(RuntimeError):
+    """The marts no longer hold what the draft showed: it cannot be mailed as signed."""
+
+
+def reject_draft(target: WarehouseTarget, draft_id: int, signature: Signature) -> None:
+    """Record that the draft was sent back, by whom and why; nothing is mailed."""
+    with connect(target) as conn:
+        conn.execute(
+            "update publish.drafts set status = 'rejected', decided_by = %s, "
+            "decided_at = coalesce(%s, now()), reason = %s "
+            "where draft_id = %s and status = 'awaiting'",
+            (signature.by, signature.at, signature.reason, draft_id),
+        )
+
+
+def send_draft(
+    target: WarehouseTarget,
+    draft_id: int,
+    signature: Signature,
+    settings: Settings,
+    *,
+    send: Sender | None = None,
+) -> PublicationResult:
+    """Mail a signed draft as it was rendered and record the publication with its 签发人.
+
+    The draft is sent only if the marts still hold the content it showed (its checksum)
+    and no other revision of the month went out since it was drafted; otherwise
+    :class:`DraftOutdated` says to draft again. The publication row, its snapshot and the
+    draft's status commit only after the mail server took the message."""
+    from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.mail import (
         Attachment,
         address_spec,
@@ -392,66 +550,134 @@ def _publish_scheme(
         send_message,
     )
 
+    send = send or send_message
     config = publishing_config(settings)
-    recipients = config.recipients(code)
     with connect(target) as conn:  # one transaction: commits after the mail was taken
-        conn.execute(
-            "select pg_advisory_xact_lock(hashtext(%s))", (f"pingan.publish:{code}:{month}",)
-        )
+        draft, status = read_draft(conn, draft_id)
+        code, month = draft.scheme_code, draft.month
+        _lock(conn, code, month)
+        recipients = config.recipients(code)
         content = read_content(conn, code, month)
-        ranking = read_published(conn, code, month)
-        if content is None or ranking is None:
-            raise RuntimeError(f"no ranking of scheme {code!r} for {month} in the marts")
         latest = latest_publication(conn, code, month)
-        if latest is not None and latest.checksum == content.checksum:
+        if status == "approved" and latest is not None and latest.checksum == draft.checksum:
             return PublicationResult(
-                code, content.scheme_version, month, latest.revision, "unchanged",
-                content.checksum,
-            )  # fmt: skip
-        revision = 1 if latest is None else latest.revision + 1
-        before = () if latest is None else published_units(conn, code, month, latest.revision)
-        changes = diff_units(before, content.units) if latest is not None else []
-        cutoff = data_cutoff(conn)
-
-        if send is send_message:  # no rendering when the mail could not go anyway
+                code, draft.scheme_version, month, latest.revision, "unchanged", draft.checksum
+            )  # already sent: a retried task sends nothing twice
+        if status != "awaiting":
+            raise DraftOutdated(f"draft {draft_id} of {code} {month} is {status}, not awaiting")
+        if (
+            content is None
+            or content.checksum != draft.checksum
+            or ((0 if latest is None else latest.revision) != draft.revision - 1)
+        ):
+            raise DraftOutdated(
+                f"the marts changed since draft {draft_id} of {code} {month} was rendered: "
+                "run the month again to draft what they hold now, and sign that"
+            )
+        if send is send_message:
             check_connection(settings.smtp_conn_id)
-        # the ranking files as published, then the bulletin that states the changes
-        paths = write_ranking_files(ranking, settings.output_dir / "rankings")
-        xlsx = next(p for p in paths if p.suffix == ".xlsx")
-        bulletin = render_bulletin(
-            target, code, month, settings.output_dir, revision=revision, changes=changes
-        )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept
-        pdf_name, xlsx_name = attachment_names(ranking, revision)
-        html = _name_attachment(bulletin.html, bulletin.pdf_path.name, pdf_name)
+        from pingan_transforms.publish.exports import read_published
+
+        ranking = read_published(conn, code, month)
+        assert ranking is not None  # the content exists
+        pdf_name, xlsx_name = attachment_names(ranking, draft.revision)
+        files = {name: Path(path) for name, path in draft.files.items()}
+        html = _name_attachment(
+            files["html"].read_text(encoding="utf-8"), files["pdf"].name, pdf_name
+        )
         attachments = [
-            Attachment.from_path(bulletin.pdf_path, pdf_name),
-            Attachment.from_path(xlsx, xlsx_name),
+            Attachment.from_path(files["pdf"], pdf_name),
+            Attachment.from_path(files["xlsx"], xlsx_name),
         ]
+        signed_at = signature.at or datetime.now(ZoneInfo(settings.timezone))
         sent_at = datetime.now(ZoneInfo(settings.timezone))
         message = build_message(
-            sender=config.sender, recipients=recipients, subject=bulletin.subject,
+            sender=config.sender, recipients=recipients, subject=draft.subject,
             html=html, attachments=attachments, date=sent_at,
-            headers=_headers(code, content, revision),
+            headers=_headers(code, content, draft.revision),
         )  # fmt: skip
-        files = [a.record() for a in attachments]
-        change_records = _change_records(before, content.units) if latest is not None else []
+        records = [a.record() for a in attachments]
         addresses = [address_spec(r) for r in recipients]
-        _record(conn, content, revision, cutoff, addresses, bulletin.subject, sent_at,
-                str(message["Message-ID"]), files, change_records)  # fmt: skip
+        _record(conn, content, draft.revision, data_cutoff(conn), addresses, draft.subject,
+                sent_at, str(message["Message-ID"]), records, list(draft.changes),
+                signature.by, signed_at)  # fmt: skip
+        conn.execute(
+            "update publish.drafts set status = 'approved', decided_by = %s, decided_at = %s "
+            "where draft_id = %s",
+            (signature.by, signed_at, draft_id),
+        )
         sent = send(message, settings.smtp_conn_id)  # raises: the transaction rolls back
     return PublicationResult(
         scheme_code=code,
         scheme_version=content.scheme_version,
         month=month,
-        revision=revision,
+        revision=draft.revision,
         status="sent",
         checksum=content.checksum,
-        subject=bulletin.subject,
+        subject=draft.subject,
         recipients=sent.recipients,
         message_id=sent.message_id,
-        files=tuple(files),
-        changes=tuple(changes),
+        files=tuple(records),
+        changes=tuple(_as_changes(draft.changes)),
+        signed_by=signature.by,
     )
+
+
+def _as_changes(records: Sequence[dict[str, Any]]) -> list[RevisionChange]:
+    from pingan_transforms.publish.bulletin_data import RevisionChange
+
+    return [RevisionChange(r["region_name"], r["field"], r["before"], r["after"]) for r in records]
+
+
+def publish_month(
+    target: WarehouseTarget,
+    month: Month,
+    settings: Settings,
+    *,
+    signed: Signature,
+    schemes: Sequence[str] | None = None,
+    send: Sender | None = None,
+) -> list[PublicationResult]:
+    """Draft every scheme ranked in the month and send each draft as signed by
+    ``signed``: what the monthly DAG does with a human's answer in between, in one call
+    (the CLI's and the tests' way). Unchanged content sends nothing."""
+    with connect(target) as conn:
+        from pingan_transforms.publish.index_reader import published_schemes
+
+        ranked = [c for c in published_schemes(conn, month) if schemes is None or c in schemes]
+    drafts = {d.scheme_code: d for d in draft_month(target, month, settings, schemes=ranked)}
+    results = []
+    for code in ranked:
+        if code in drafts:
+            results.append(send_draft(target, drafts[code].draft_id, signed, settings, send=send))
+        else:
+            results.append(_unchanged(target, code, month))
+    return results
+
+
+def _unchanged(target: WarehouseTarget, code: str, month: Month) -> PublicationResult:
+    with connect(target) as conn:
+        latest = latest_publication(conn, code, month)
+        content = read_content(conn, code, month)
+    assert latest is not None and content is not None
+    return PublicationResult(
+        code, content.scheme_version, month, latest.revision, "unchanged", latest.checksum
+    )
+
+
+def revise_published(
+    target: WarehouseTarget,
+    settings: Settings,
+    before: Month,
+    *,
+    signed: Signature,
+    send: Sender | None = None,
+) -> list[PublicationResult]:
+    """Every earlier published month whose content changed, drafted and sent as signed."""
+    return [
+        send_draft(target, d.draft_id, signed, settings, send=send)
+        for d in draft_revisions(target, settings, before)
+    ]
 
 
 def _headers(code: str, content: MonthContent, revision: int) -> dict[str, str]:
@@ -475,17 +701,20 @@ def _record(
     message_id: str,
     files: list[dict[str, object]],
     changes: list[dict[str, Any]],
+    signed_by: str,
+    signed_at: datetime,
 ) -> None:
     conn.execute(
         """
         insert into publish.publications (scheme_code, scheme_version, month_start, revision,
-            data_cutoff, recipients, checksum, subject, sent_at, message_id, files, changes)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            data_cutoff, recipients, checksum, subject, sent_at, message_id, files, changes,
+            signed_by, signed_at)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             content.scheme_code, content.scheme_version, content.month.first_day, revision,
             cutoff, list(recipients), content.checksum, subject, sent_at, message_id,
-            Jsonb(files), Jsonb(changes),
+            Jsonb(files), Jsonb(changes), signed_by, signed_at,
         ),
     )  # fmt: skip
     with conn.cursor() as cur:

@@ -1,4 +1,5 @@
-{#- Every bulletin mailed: scheme, version, month, revision, data cut-off, recipients,
+{#- Every bulletin mailed: scheme, version, month, revision, data cut-off, who signed it
+    off (签发人) and when, recipients,
     the checksum of the content published, the attachments and, for a revision, the
     differences it stated. A view, so that BI sees a publication as soon as it is
     recorded (publications happen after dbt has run).
@@ -24,6 +25,8 @@ final as (
             partition by scheme_code, month_start
         )                                                   as is_latest,
         data_cutoff,
+        signed_by,
+        signed_at,
         sent_at,
         subject,
         message_id,

@@ -21,6 +21,8 @@ final as (
         message_id,
         files,
         changes,
+        signed_by,
+        signed_at,
         recorded_at
     from source
 

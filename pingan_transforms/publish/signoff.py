@@ -1,0 +1,116 @@
+"""What a person signing off (签发) a draft is asked, and what the office can see of it.
+
+The monthly DAG asks one question per draft in Airflow's Required Actions: its subject
+names the scheme, the month and the revision; its body gives the headline figures, the
+units whose grade changed, and the paths of the draft files to open before deciding.
+The answer is one of :data:`OPTIONS` with the person's name (签发人) and, to send a
+draft back, a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from pingan_transforms.months import Month
+
+if TYPE_CHECKING:  # the DAG file imports the options: keep this module light
+    import psycopg
+
+    from pingan_transforms.publish.publications import Draft
+    from pingan_transforms.warehouse import WarehouseTarget
+
+APPROVE = "签发"
+REJECT = "退回"
+OPTIONS = (APPROVE, REJECT)
+# the form beside the options: who decides, and why a draft goes back
+SIGNER_PARAM = "signer"
+REASON_PARAM = "reason"
+# every request's subject starts with this tag, which `pingan publish approve` looks for
+SUBJECT_TAG = "[pingan {scheme} {month} r{revision}]"
+
+
+def subject_tag(scheme_code: str, month: Month, revision: int | None = None) -> str:
+    """``[pingan majuqiao 2024-08 r1]``; without a revision, the prefix every revision of
+    the month shares (``[pingan majuqiao 2024-08 r``)."""
+    tag = SUBJECT_TAG.format(scheme=scheme_code, month=month, revision=revision or "")
+    return tag if revision else tag.removesuffix("]")
+
+
+_HEADLINE = ("region_code", "region_name", "score", "grade", "rank_in_peer_group")
+
+
+def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
+    """The human-in-the-loop task's ``subject`` and ``body`` (Markdown) for the draft."""
+    from pingan_transforms.publish.index_reader import read_units
+    from pingan_transforms.warehouse import connect
+
+    with connect(target) as conn:
+        units = read_units(conn, draft.scheme_code, draft.month, _HEADLINE)
+        before = {
+            r["region_code"]: r["grade"]
+            for r in read_units(conn, draft.scheme_code, draft.month.shift(-1), _HEADLINE)
+        }
+    kind = "首次发布" if draft.revision == 1 else f"第{draft.revision - 1}次修订"
+    subject = f"{subject_tag(draft.scheme_code, draft.month, draft.revision)} 签发：{draft.subject}"
+    scores = [Decimal(u["score"]) for u in units]
+    top = min(units, key=lambda u: (u["rank_in_peer_group"], u["region_code"]))
+    lines = [
+        f"**{draft.subject}**（{kind}，方案 {draft.scheme_code} 第{draft.scheme_version}版）",
+        "",
+        f"- 参评单位：{len(units)} 个；平均分 {sum(scores) / len(scores):.2f}，"
+        f"最高 {max(scores):.2f}，最低 {min(scores):.2f}；第一名 {top['region_name']}",
+        f"- 等级分布：{_grades(units)}",
+    ]
+    moved = [
+        f"{u['region_name']} {before[u['region_code']]}→{u['grade']}"
+        for u in units
+        if u["region_code"] in before and before[u["region_code"]] != u["grade"]
+    ]
+    lines.append(f"- 较上月等级变化：{'；'.join(moved) if moved else '无'}")
+    if draft.revision > 1:
+        changed = [
+            f"{c['region_name']} {c['field']} {c['before']}→{c['after']}" for c in draft.changes
+        ]
+        lines.append(f"- 本次修订变化：{'；'.join(changed) if changed else '无'}")
+    lines += ["", "草稿文件：", *(f"- {name}: `{path}`" for name, path in draft.files.items())]
+    lines += ["", f"选择“{APPROVE}”并填写签发人后发送；选择“{REJECT}”须填写理由，不发送。"]
+    return {"subject": subject, "body": "\n".join(lines)}
+
+
+def _grades(units: list[dict]) -> str:
+    counts: dict[str, int] = {}
+    for u in units:
+        counts[u["grade"]] = counts.get(u["grade"], 0) + 1
+    return "，".join(f"{grade} {n}" for grade, n in counts.items())
+
+
+@dataclass(frozen=True)
+class DraftStatus:
+    """A row of ``pingan publish status``."""
+
+    draft_id: int
+    scheme_code: str
+    month: Month
+    revision: int
+    status: str
+    subject: str
+    drafted_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+def draft_statuses(conn: psycopg.Connection, *, limit: int = 50) -> list[DraftStatus]:
+    """The latest drafts, newest first: waiting, signed (approved), rejected, superseded."""
+    rows = conn.execute(
+        "select draft_id, scheme_code, month_start, revision, status, subject, drafted_at, "
+        "decided_by, decided_at, reason from publish.drafts order by draft_id desc limit %s",
+        (limit,),
+    ).fetchall()
+    return [
+        DraftStatus(r[0], r[1], Month.of(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+        for r in rows
+    ]
