@@ -310,7 +310,7 @@ def test_revision_lists_the_changes(marts, tmp_path: Path) -> None:
         RevisionChange("漷县镇", "grade", "平稳", "较差"),
     ]
     result = render_bulletin(marts, "majuqiao", SEP, tmp_path, revision=2, changes=changes)
-    assert result.subject == "2024年9月通州区平安指数通报（第2次修订）"
+    assert result.subject == "2024年9月通州区平安指数通报（第1次修订）"
     assert result.html_path.name == "majuqiao_2024-09_r2.html"
     assert result.pdf_path.name == "majuqiao_2024-09_r2.pdf"
     html = result.html
@@ -320,7 +320,7 @@ def test_revision_lists_the_changes(marts, tmp_path: Path) -> None:
     assert ">得分<" in html and ">排名<" in html and ">等级<" in html
     text = _flat(_pdf_text(result.pdf_path))
     assert "本次修订说明" in text and "修订前后对照" in text and "90.80" in text
-    assert "（第2次修订）" in text
+    assert "（第1次修订）" in text
 
 
 def test_revision_without_changes_says_so(marts, tmp_path: Path) -> None:

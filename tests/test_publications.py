@@ -356,13 +356,13 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
         assert "西集镇" in text and "80.50" in text and "86.00" in text
     files = _attachments(message)
     assert list(files) == [
-        "2024年9月通州区平安指数通报（第2次修订）.pdf",
-        "2024年9月通州区平安指数排名（第2次修订）.xlsx",
+        "2024年9月通州区平安指数通报（第1次修订）.pdf",
+        "2024年9月通州区平安指数排名（第1次修订）.xlsx",
     ]
-    pdf = _pdf_text(files["2024年9月通州区平安指数通报（第2次修订）.pdf"])
+    pdf = _pdf_text(files["2024年9月通州区平安指数通报（第1次修订）.pdf"])
     assert "80.50" in pdf and "86.00" in pdf
     book = openpyxl.load_workbook(
-        io.BytesIO(files["2024年9月通州区平安指数排名（第2次修订）.xlsx"])
+        io.BytesIO(files["2024年9月通州区平安指数排名（第1次修订）.xlsx"])
     )
     corrected = [r for r in book["乡镇街道排名"].iter_rows(values_only=True) if r[1] == "西集镇"]
     assert corrected[0][0] == 2 and corrected[0][4] == pytest.approx(86.0)

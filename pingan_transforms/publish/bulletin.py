@@ -55,7 +55,7 @@ HTML_TEMPLATE = "bulletin.html.j2"
 
 @dataclass(frozen=True)
 class Bulletin:
-    subject: str  # Chinese, e.g. "2024年9月通州区平安指数通报（第2次修订）"
+    subject: str  # Chinese, e.g. "2024年9月通州区平安指数通报（第1次修订）"
     html: str  # the HTML email body (self-contained, no images)
     html_path: Path
     pdf_path: Path

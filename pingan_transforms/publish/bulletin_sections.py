@@ -51,6 +51,7 @@ from pingan_transforms.publish.wording import (
     number,
     pct_change,
     pct_words,
+    revision_suffix,
     unit_change,
     with_unit,
 )
@@ -660,9 +661,8 @@ def compose(
     ranking = data.ranking
     subject = f"{month_text(month)}{ctx.area}{ctx.label}通报"
     issue = f"{month.year}年第{month.month}期"
-    if revision > 1:
-        subject += f"（第{revision}次修订）"
-        issue += f"（第{revision}次修订）"
+    subject += revision_suffix(revision)
+    issue += revision_suffix(revision)
     office = f"{ctx.area}平安建设领导小组办公室"
     names = listing(c.name for c in ranking.categories)
     scheme = ranking.scheme_name or ranking.scheme_code

@@ -91,7 +91,7 @@ class Document:
 
     subject: str  # the email subject and the PDF's title
     masthead: str  # 版头: "通州区平安指数通报"
-    issue: str  # "2024年第9期" / "（第2次修订）"
+    issue: str  # "2024年第9期" / "2024年第9期（第1次修订）"
     office: str  # 发文机关: "通州区平安建设领导小组办公室"
     date: str  # "2024年10月8日"
     title: str  # "关于2024年9月各乡镇街道平安指数测评情况的通报"

@@ -47,6 +47,7 @@ from psycopg.types.json import Jsonb
 
 from pingan_transforms.months import Month
 from pingan_transforms.publish.index_reader import read_units
+from pingan_transforms.publish.wording import revision_suffix
 from pingan_transforms.settings import Settings
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
@@ -315,14 +316,9 @@ def publication_title(ranking: PublishedRanking) -> str:
     return f"{ranking.month.year}年{ranking.month.month}月{area}{ranking.total_label}"
 
 
-def revision_suffix(revision: int) -> str:
-    """Nothing for the first publication, ``（第2次修订）`` … after, as the bulletin's subject."""
-    return "" if revision <= 1 else f"（第{revision}次修订）"
-
-
 def attachment_names(ranking: PublishedRanking, revision: int) -> tuple[str, str]:
     """The PDF's and the xlsx's file names as attached: ``2024年9月通州区平安指数通报.pdf``,
-    ``2024年9月通州区平安指数排名.xlsx`` (``…（第2次修订）.pdf`` for a revision)."""
+    ``2024年9月通州区平安指数排名.xlsx`` (``…（第1次修订）.pdf`` for the first revision)."""
     title, suffix = publication_title(ranking), revision_suffix(revision)
     return f"{title}通报{suffix}.pdf", f"{title}排名{suffix}.xlsx"
 

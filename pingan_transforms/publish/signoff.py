@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pingan_transforms.months import Month
+from pingan_transforms.publish.wording import revision_suffix
 
 if TYPE_CHECKING:  # the DAG file imports the options: keep this module light
     import psycopg
@@ -53,7 +54,7 @@ def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
             r["region_code"]: r["grade"]
             for r in read_units(conn, draft.scheme_code, draft.month.shift(-1), _HEADLINE)
         }
-    kind = "首次发布" if draft.revision == 1 else f"第{draft.revision - 1}次修订"
+    kind = revision_suffix(draft.revision).strip("（）") or "首次发布"
     subject = f"{subject_tag(draft.scheme_code, draft.month, draft.revision)} 签发：{draft.subject}"
     scores = [Decimal(u["score"]) for u in units]
     top = min(units, key=lambda u: (u["rank_in_peer_group"], u["region_code"]))

@@ -16,6 +16,12 @@ def month_text(month: Month) -> str:
     return f"{month.year}年{month.month}月"
 
 
+def revision_suffix(revision: int) -> str:
+    """Nothing for a month's first publication (revision 1); ``（第1次修订）`` for the first
+    revision after it (revision 2), and so on: offices count revisions, not versions."""
+    return "" if revision <= 1 else f"（第{revision - 1}次修订）"
+
+
 def date_text(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
