@@ -32,7 +32,7 @@ from pingan_transforms.publish.signoff import (
     SIGNER_PARAM,
     subject_tag,
 )
-from pingan_transforms.settings import ConfigError, Settings
+from pingan_transforms.settings import Settings
 
 DAG_ID = "pingan_monthly"
 TASK_ID = "sign_off"
@@ -305,7 +305,7 @@ def decision(answer: dict[str, Any]) -> tuple[bool, str, str | None]:
         (answer.get("responded_by_user") or {}).get("name") or ""
     )
     if chosen not in OPTIONS:
-        raise ConfigError(f"sign-off answered {chosen!r}: expected one of {', '.join(OPTIONS)}")
+        raise SignoffError(f"sign-off answered {chosen!r}: expected one of {', '.join(OPTIONS)}")
     if not who:
         raise SignoffError("the sign-off names nobody: fill in 签发人 (signer)")
     reason = (params.get(REASON_PARAM) or "").strip() or None
