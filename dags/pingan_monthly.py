@@ -106,10 +106,10 @@ def pingan_monthly() -> None:
 
     # it runs when there was nothing to sign (sign_off skipped, no instance)
     @task(outlets=[PUBLICATIONS], trigger_rule="none_failed")
-    def publish_bulletin(answers, data_interval_start=None, run_id=None) -> dict:
+    def publish_bulletin(requests, answers, data_interval_start=None) -> dict:
         from pingan_transforms.tasks import publish_bulletin
 
-        return publish_bulletin(data_interval_start, run_id, answers)
+        return publish_bulletin(data_interval_start, requests, answers)
 
     extracts = [extract(source) for source in SOURCES.sources]
     # the schemes load after load_regions has prepared the warehouse, beside the extracts
@@ -119,7 +119,7 @@ def pingan_monthly() -> None:
     # 签发: one human-in-the-loop task per draft, waiting in Airflow's Required Actions
     sign_off = HITLOperator.partial(**signoff_operator_kwargs()).expand_kwargs(drafted)
     inputs >> dbt_task_group(SETTINGS) >> quality_gate() >> export_ranking() >> drafted
-    publish_bulletin(sign_off.output)
+    publish_bulletin(drafted, sign_off.output)
 
 
 pingan_monthly_dag = pingan_monthly()

@@ -220,40 +220,40 @@ def draft_bulletins(data_interval_start: datetime, run_id: str) -> list[dict[str
 
 
 def publish_bulletin(
-    data_interval_start: datetime, run_id: str, answers: Sequence[Any] | None
+    data_interval_start: datetime,
+    requests: Sequence[dict[str, str]] | None,
+    answers: Sequence[Any] | None,
 ) -> dict[str, object]:
-    """Mail each draft of this run its signer approved, as rendered, recording the
-    publication with its 签发人 and time; record who sent a draft back and why, and mail
-    nothing for it. ``answers`` are the ``sign_off`` task's, one per draft in order."""
+    """Mail each draft its signer approved, as rendered, recording the publication with
+    its 签发人 and time; record who sent a draft back and why, and mail nothing for it.
+    ``requests`` are what draft_bulletins asked (each names its draft), ``answers`` the
+    ``sign_off`` task's, one per request in order. A retry after a failed send sends
+    nothing twice: a draft already mailed is ``unchanged``."""
     from pingan_transforms.hitl import decision
-    from pingan_transforms.publish.publications import (
-        Signature,
-        reject_draft,
-        run_drafts,
-        send_draft,
-    )
+    from pingan_transforms.publish.publications import Signature, reject_draft, send_draft
+    from pingan_transforms.publish.signoff import draft_id_of
 
     settings = get_settings()
     target = resolve_target(settings)
     month = Month.of(data_interval_start, settings.timezone)
-    with connect(target) as conn:
-        drafts = run_drafts(conn, run_id)
-    answers = list(answers or [])
-    if len(answers) != len(drafts):
+    requests, answers = list(requests or []), list(answers or [])
+    if len(answers) != len(requests):
         raise RuntimeError(
-            f"run {run_id} has {len(drafts)} drafts waiting but {len(answers)} sign-off "
-            "answers: clear draft_bulletins to draft and ask again"
+            f"{len(requests)} sign-off requests but {len(answers)} answers: clear "
+            "draft_bulletins to draft and ask again"
         )
     published, rejected = [], []
-    for draft, answer in zip(drafts, answers, strict=True):
+    for request, answer in zip(requests, answers, strict=True):
+        draft_id = draft_id_of(request["subject"])
         approved, who, reason = decision(answer)
         signature = Signature(by=who, at=_answered_at(answer), reason=reason)
         if approved:
-            result = send_draft(target, draft.draft_id, signature, settings)
+            result = send_draft(target, draft_id, signature, settings)
             published.append(result.summary())
         else:
-            reject_draft(target, draft.draft_id, signature)
-            rejected.append({**draft.summary(), "rejected_by": who, "reason": reason})
+            reject_draft(target, draft_id, signature)
+            rejected.append({"draft_id": draft_id, "rejected_by": who, "reason": reason,
+                             "subject": request["subject"]})  # fmt: skip
     return {"month": str(month), "publications": published, "rejected": rejected}
 
 

@@ -61,7 +61,8 @@ def test_every_dag_file_imports_without_errors() -> None:
     assert sign_off.upstream_task_ids == {"draft_bulletins"}
     assert sign_off.partial_kwargs["options"] == ["签发", "退回"]
     publish = dag.get_task("publish_bulletin")
-    assert publish.upstream_task_ids == {"sign_off"} and publish.trigger_rule == "none_failed"
+    assert publish.upstream_task_ids == {"draft_bulletins", "sign_off"}
+    assert publish.trigger_rule == "none_failed"
     assert publish.downstream_task_ids == set() and publish.outlets
     for task_id in extracts:  # the month's cut retries with backoff, and lands no Asset
         task = dag.get_task(task_id)  # (which would start pingan_transform beside it)

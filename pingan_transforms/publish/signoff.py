@@ -9,6 +9,7 @@ draft back, a reason.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,15 +30,32 @@ OPTIONS = (APPROVE, REJECT)
 # the form beside the options: who decides, and why a draft goes back
 SIGNER_PARAM = "signer"
 REASON_PARAM = "reason"
-# every request's subject starts with this tag, which `pingan publish approve` looks for
-SUBJECT_TAG = "[pingan {scheme} {month} r{revision}]"
+# every request's subject starts with a tag naming its draft: `pingan publish approve`
+# finds a scheme's month by it, and the publish task knows which draft an answer is for
 
 
-def subject_tag(scheme_code: str, month: Month, revision: int | None = None) -> str:
-    """``[pingan majuqiao 2024-08 r1]``; without a revision, the prefix every revision of
-    the month shares (``[pingan majuqiao 2024-08 r``)."""
-    tag = SUBJECT_TAG.format(scheme=scheme_code, month=month, revision=revision or "")
-    return tag if revision else tag.removesuffix("]")
+def subject_tag(
+    scheme_code: str, month: Month, revision: int | None = None, draft_id: int | None = None
+) -> str:
+    """``[pingan majuqiao 2024-08 r1 #17]`` for draft 17; without the draft, the prefix
+    its subjects share (``[pingan majuqiao 2024-08 r1 #``, or ``[pingan majuqiao 2024-08 r``
+    for every revision of the month)."""
+    tag = f"[pingan {scheme_code} {month} r"
+    if revision is None:
+        return tag
+    tag += f"{revision} #"
+    return tag if draft_id is None else f"{tag}{draft_id}]"
+
+
+_DRAFT_ID = re.compile(r"^\[pingan \S+ \d{4}-\d{2} r\d+ #(\d+)\]")
+
+
+def draft_id_of(subject: str) -> int:
+    """The draft a sign-off request asks about, from its subject's tag."""
+    found = _DRAFT_ID.match(subject)
+    if found is None:
+        raise ValueError(f"not a sign-off request of pingan_monthly: {subject!r}")
+    return int(found.group(1))
 
 
 _HEADLINE = ("region_code", "region_name", "score", "grade", "rank_in_peer_group")
@@ -55,7 +73,8 @@ def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
             for r in read_units(conn, draft.scheme_code, draft.month.shift(-1), _HEADLINE)
         }
     kind = revision_suffix(draft.revision).strip("（）") or "首次发布"
-    subject = f"{subject_tag(draft.scheme_code, draft.month, draft.revision)} 签发：{draft.subject}"
+    tag = subject_tag(draft.scheme_code, draft.month, draft.revision, draft.draft_id)
+    subject = f"{tag} 签发：{draft.subject}"
     scores = [Decimal(u["score"]) for u in units]
     top = min(units, key=lambda u: (u["rank_in_peer_group"], u["region_code"]))
     lines = [
