@@ -466,10 +466,12 @@ def test_a_refused_recipient_fails_the_publication_and_names_the_address(
 RUN = "manual__2024-10-01T00:00:00+00:00"  # the Airflow run that drafts
 
 
-def _drafts(warehouse) -> list:
-    """The drafts the run made that still wait, in the order it asked about them."""
+def _drafts(warehouse, requests: list[dict]) -> list:
+    """The drafts the sign-off requests ask about, in their order."""
+    from pingan_transforms.publish.signoff import draft_id_of
+
     with connect(warehouse) as conn:
-        return publications.run_drafts(conn, RUN)
+        return [publications.read_draft(conn, draft_id_of(r["subject"]))[0] for r in requests]
 
 
 def _answer(option: str, signer: str = "张三", reason: str = "") -> dict:
@@ -491,7 +493,7 @@ def test_drafted_bulletins_are_mailed_once_signed_and_record_their_signer(
     start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
     requests = draft_bulletins(start, RUN)
     json.dumps(requests)  # an XCom
-    drafts = _drafts(warehouse)
+    drafts = _drafts(warehouse, requests)
     assert [(d.scheme_code, d.revision) for d in drafts] == [("majuqiao", 1), ("xiaolan", 1)]
     # the question asked in Airflow: tagged subject, headline figures, draft files
     request = requests[0]
@@ -587,7 +589,7 @@ def test_next_months_run_drafts_the_revision_of_a_corrected_earlier_month(
     start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
     requests = draft_bulletins(start, RUN)
     assert [(str(d.month), d.scheme_code, d.revision, len(d.changes))
-            for d in _drafts(warehouse)] == [
+            for d in _drafts(warehouse, requests)] == [
         ("2024-09", "majuqiao", 1, 0),
         ("2024-09", "xiaolan", 1, 0),
         ("2024-08", "majuqiao", 2, 1),

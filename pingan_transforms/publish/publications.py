@@ -498,16 +498,6 @@ def read_draft(conn: psycopg.Connection, draft_id: int) -> tuple[Draft, str]:
     return _draft(row)
 
 
-def run_drafts(conn: psycopg.Connection, run_id: str) -> list[Draft]:
-    """The drafts an Airflow run made that still wait, in the order it asked about them."""
-    rows = conn.execute(
-        f"select {_DRAFT_COLUMNS} from publish.drafts "
-        "where dag_run_id = %s and status = 'awaiting' order by draft_id",
-        (run_id,),
-    ).fetchall()
-    return [_draft(row)[0] for row in rows]
-
-
 class DraftOutdated(RuntimeError):
     """The marts no longer hold what the draft showed: it cannot be mailed as signed."""
 
