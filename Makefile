@@ -39,11 +39,13 @@ demo: $(STAMP)
 
 # two worker processes (pytest-xdist), a test file each at a time, the longest files first
 # (tests/conftest.py); each worker has its own embedded PostgreSQL and Airflow home.
-# TEST_WORKERS=0 runs the suite in this one process.
+# --no-loadscope-reorder keeps that order: by default xdist queues the files with the
+# most tests first, which put the two longest files (two tests each) last, one after
+# the other on one worker. TEST_WORKERS=0 runs the suite in this one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the pure tests only (no PostgreSQL, Airflow or dbt): a couple of minutes at most
 test-fast: $(STAMP)

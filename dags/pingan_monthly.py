@@ -1,6 +1,8 @@
 """Monthly 平安指数 publication: regions → source extracts and schemes → dbt (a Cosmos
 task group) → quality gate → ranking files → bulletins drafted → signed off by a person
-(签发, Airflow's Required Actions) → mailed (a revision when published data changed).
+(签发, Airflow's Required Actions) → mailed. Earlier months whose published numbers
+changed are reviewed under the revision policy when drafting; a material change waits
+as a revision for an office (``pingan publish approve``), never mailed by the run.
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
 starts on Sep 1 and publishes August. Every task calls one function of

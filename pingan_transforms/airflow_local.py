@@ -81,7 +81,10 @@ class LocalAirflow:
             if states.get(run_id) in ("success", "failed"):
                 return states[run_id]
             time.sleep(3)
-        raise DagRunFailed(f"{dag_id} run {run_id} did not finish in {timeout:.0f}s")
+        raise DagRunFailed(
+            f"{dag_id} run {run_id} did not finish in {timeout:.0f}s\n"
+            + self.unfinished(dag_id, [run_id])
+        )
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180) -> None:
         """Until the dag-processor has serialised ``dag_id`` (it can then be triggered)."""
@@ -103,6 +106,7 @@ class LocalAirflow:
         """Until ``count`` runs of ``dag_id`` (of ``run_type``, by its run id prefix, other
         than ``exclude``) have finished; raises if one did not succeed."""
         deadline = time.monotonic() + timeout
+        runs: list[dict] = []
         while time.monotonic() < deadline:
             self._check_alive()
             runs = [
@@ -115,10 +119,31 @@ class LocalAirflow:
             if len(finished) >= count:
                 failed = [r["run_id"] for r in finished if r["state"] != "success"]
                 if failed:
-                    raise DagRunFailed(f"{dag_id} runs failed: {failed}; task logs in {self.home}")
+                    raise DagRunFailed(
+                        f"{dag_id} runs failed: {failed}; task logs in {self.home}\n"
+                        + self.unfinished(dag_id, failed)
+                    )
                 return finished
             time.sleep(5)
-        raise DagRunFailed(f"{count} runs of {dag_id} did not finish in {timeout:.0f}s")
+        waiting = [r["run_id"] for r in runs if r["state"] not in ("success", "failed")]
+        raise DagRunFailed(
+            f"{count} runs of {dag_id} did not finish in {timeout:.0f}s\n"
+            + self.unfinished(dag_id, waiting)
+        )
+
+    def unfinished(self, dag_id: str, run_ids: list[str]) -> str:
+        """Why runs did not succeed: their tasks not successful, and the end of the
+        scheduler's log (a failed or timed-out wait says what it saw)."""
+        lines = []
+        for run_id in run_ids:
+            states = self.task_states(dag_id, run_id)
+            pending = {t: s for t, s in states.items() if s != "success"}
+            lines.append(f"{run_id}: tasks not successful: {pending or 'none'}")
+        log = self.home / "scheduler.log"
+        if log.exists():
+            tail = log.read_text(errors="replace").splitlines()[-40:]
+            lines += ["the scheduler's log ends:", *tail]
+        return "\n".join(lines)
 
     def _check_alive(self) -> None:
         for name, proc in self.processes.items():
@@ -235,7 +260,9 @@ def local_airflow(
                 os.killpg(proc.pid, 9)
 
 
-def backfill(deployment: LocalAirflow, months: list[Month], tz: str) -> list[dict]:
+def backfill(
+    deployment: LocalAirflow, months: list[Month], tz: str, timeout: float = 3600
+) -> list[dict]:
     """``airflow backfill create`` over ``months`` for pingan_monthly; waits for every run.
 
     A backfill run's logical date is the start of its data interval, so the window is
@@ -259,7 +286,7 @@ def backfill(deployment: LocalAirflow, months: list[Month], tz: str) -> list[dic
             ) from None
         raise
     return deployment.wait_for_runs(
-        "pingan_monthly", len(months), exclude=before, run_type="backfill"
+        "pingan_monthly", len(months), timeout=timeout, exclude=before, run_type="backfill"
     )
 
 

@@ -10,10 +10,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from pingan_transforms.months import Month
 from pingan_transforms.settings import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from pingan_transforms.warehouse import WarehouseTarget
 
 
 def _warehouse(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,12 +108,15 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
             decided = f" by {d.decided_by} at {d.decided_at:%Y-%m-%d %H:%M}" if d.decided_by else ""
             reason = f" ({d.reason})" if d.reason else ""
             print(f"{d.draft_id:>5}  {d.scheme_code:<12} {d.month}  r{d.revision}  "
-                  f"{d.status:<10}{decided}{reason}  {d.subject}")  # fmt: skip
+                  f"{d.status:<10} {d.signoff_via:<7}{decided}{reason}  {d.subject}")  # fmt: skip
         return 0
     from pingan_transforms.hitl import SignoffError, answer
 
     if not args.scheme or not args.month or not args.by:
         raise ConfigError(f"pingan publish {args.action} SCHEME YYYY-MM --by NAME")
+    office = _office_draft(settings, args)
+    if office is not None:
+        return office
     try:
         found = answer(
             settings, args.scheme, Month.parse(args.month), approve=args.action == "approve",
@@ -121,6 +128,54 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     done = "signed off (签发)" if args.action == "approve" else "sent back (退回)"
     print(f"{args.scheme} {args.month} {done} by {args.by}: {found.subject}")
     print(f"the run {found.dag_run_id} goes on in Airflow; `pingan publish status` shows it")
+    return 0
+
+
+def _office_draft(settings: Settings, args: argparse.Namespace) -> int | None:
+    """Decide a revision drafted for an office's sign-off (the revision policy's way);
+    None when the month's waiting draft waits in Airflow's Required Actions instead."""
+    from pingan_transforms.publish.publications import (
+        DraftOutdated,
+        Signature,
+        awaiting_draft,
+        decide_office_draft,
+    )
+    from pingan_transforms.warehouse import connect, resolve_target
+
+    target = resolve_target(settings)
+    month = Month.parse(args.month)
+    with connect(target) as conn:
+        found = awaiting_draft(conn, args.scheme, month)
+    if found is None:
+        print(f"pingan: no draft of {args.scheme} {month} is waiting for sign-off: "
+              "`pingan publish status` lists the drafts", file=sys.stderr)  # fmt: skip
+        return 1
+    if found[1] != "office":
+        return None
+    approve = args.action == "approve"
+    if not approve and not (args.reason or "").strip():
+        print("pingan: a draft sent back needs --reason: say what to correct", file=sys.stderr)
+        return 1
+    catcher: AbstractContextManager[object] = nullcontext()
+    if args.catch_mail:  # the demo's mail server: each message kept as an .eml file
+        from pingan_simulate.mailbox import mail_catcher
+
+        catcher = mail_catcher(settings.output_dir / "mail", settings.smtp_conn_id)
+    try:
+        with catcher:
+            result = decide_office_draft(
+                target, settings, found[0], approve=approve,
+                signature=Signature(by=args.by, reason=args.reason),
+            )  # fmt: skip
+    except DraftOutdated as exc:
+        print(f"pingan: {exc}", file=sys.stderr)
+        return 1
+    if result is None:
+        print(f"{args.scheme} {month} draft {found[0]} sent back (退回) by {args.by}: "
+              f"{args.reason}")  # fmt: skip
+    else:
+        print(f"{args.scheme} {month} revision {result.revision} signed off (签发) by {args.by} "
+              f"and mailed to {len(result.recipients)} recipients: {result.subject}")  # fmt: skip
     return 0
 
 
@@ -199,8 +254,29 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ranking file: {path}")
     for mail in mailbox.received:
         print(f"bulletin mailed to {len(mail.rcpt_tos)} recipients: {mail.path}")
+    _print_office_drafts(target)
     print()
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
+
+
+def _print_office_drafts(target: WarehouseTarget) -> None:
+    """The revisions the revision policy drafted, waiting for an office's sign-off."""
+    from pingan_transforms.publish.signoff import draft_statuses
+    from pingan_transforms.warehouse import connect
+
+    with connect(target) as conn:
+        waiting = [
+            d for d in draft_statuses(conn) if d.status == "awaiting" and d.signoff_via == "office"
+        ]
+    if not waiting:
+        return
+    print("\nrevisions drafted by the revision policy (config/publishing.yml), not mailed: "
+          "they wait for an office's sign-off (签发)")  # fmt: skip
+    for d in sorted(waiting, key=lambda d: (d.scheme_code, d.month)):
+        print(f"  {d.subject}: .venv/bin/pingan publish approve {d.scheme_code} {d.month} "
+              "--by 张三 --catch-mail")  # fmt: skip
+    print("  (marts.publication_revisions shows what changed and why; --catch-mail: the "
+          "demo's mail server, .eml files in output/mail)")  # fmt: skip
 
 
 def _airflow(args: argparse.Namespace, settings: Settings) -> int:
@@ -329,6 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("month", nargs="?", metavar="YYYY-MM", help="the month (approve, reject)")
     pub.add_argument("--by", help="who signs or sends back (签发人)")
     pub.add_argument("--reason", help="why a draft is sent back (required with reject)")
+    pub.add_argument(
+        "--catch-mail",
+        action="store_true",
+        help="mail through a local catcher that keeps each message in <output>/mail "
+        "(the demo's mail server) instead of the pingan_smtp connection",
+    )
     pub.set_defaults(func=_publish)
 
     rank = sub.add_parser("ranking", help="print a month's ranking")

@@ -190,11 +190,13 @@ def _client(settings: Settings):
 def waiting(settings: Settings, scheme_code: str | None = None, month: Month | None = None):
     """The sign-offs waiting in Airflow, or those of one scheme's month."""
     with _client(settings) as client:
-        response = client.get(
+        response = _send(
+            client,
+            "GET",
             f"/dags/{DAG_ID}/dagRuns/~/hitlDetails",
+            "list the waiting sign-offs",
             params={"response_received": "false", "task_id": TASK_ID, "limit": 100},
         )
-        _check(response, "list the waiting sign-offs")
         found = [
             Waiting(
                 d["task_instance"]["dag_run_id"],
@@ -251,15 +253,17 @@ def respond(
     if age < SETTLE_SECONDS:
         time.sleep(SETTLE_SECONDS - age)
     with _client(settings) as client:
-        response = client.patch(
+        _send(
+            client,
+            "PATCH",
             f"/dags/{DAG_ID}/dagRuns/{quote(found.dag_run_id, safe='')}/taskInstances/"
             f"{found.task_id}/{found.map_index}/hitlDetails",
+            f"answer {found.subject}",
             json={
                 "chosen_options": [APPROVE if approve else REJECT],
                 "params_input": {SIGNER_PARAM: by, REASON_PARAM: reason or ""},
             },
         )
-        _check(response, f"answer {found.subject}")
 
 
 @contextmanager
@@ -272,6 +276,9 @@ def api_approver(settings: Settings, by: str, interval: float = 2.0) -> Iterator
     stop = threading.Event()
 
     def run() -> None:
+        # Nothing may end this loop but the block's end: a thread that died on one slow
+        # answer (a read timeout while the machine is busy) would leave every later
+        # draft waiting, and the run with it, until someone noticed.
         while not stop.wait(interval):
             try:
                 for found in waiting(settings):
@@ -279,7 +286,9 @@ def api_approver(settings: Settings, by: str, interval: float = 2.0) -> Iterator
                     log.warning("signed off %s as %r through the API", found.subject, by)
                     answered.append(found)
             except SignoffError as exc:  # the deployment is starting or busy: try again
-                log.info("sign-off not answered yet: %s", exc)
+                log.warning("sign-off not answered yet, trying again: %s", exc)
+            except Exception:
+                log.exception("answering the waiting sign-offs failed; trying again")
 
     thread = threading.Thread(target=run, name="pingan-api-approver", daemon=True)
     thread.start()
@@ -290,11 +299,22 @@ def api_approver(settings: Settings, by: str, interval: float = 2.0) -> Iterator
         thread.join(timeout=30)
 
 
-def _check(response, doing: str) -> None:
+def _send(client, method: str, url: str, doing: str, **kwargs: Any):
+    """One API call; a refusal or a broken connection is a SignoffError that says which."""
+    import httpx
+
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise SignoffError(
+            f"the Airflow API at {client.base_url} did not answer ({type(exc).__name__}: "
+            f"{exc}) when asked to {doing}"
+        ) from None
     if response.status_code >= 400:
         raise SignoffError(
             f"the Airflow API could not {doing}: {response.status_code} {response.text[:300]}"
         )
+    return response
 
 
 def decision(answer: dict[str, Any]) -> tuple[bool, str, str | None]:

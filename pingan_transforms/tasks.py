@@ -204,18 +204,23 @@ def export_ranking(data_interval_start: datetime) -> dict[str, object]:
 
 
 def draft_bulletins(data_interval_start: datetime, run_id: str) -> list[dict[str, str]]:
-    """Render the interval month's bulletin of every scheme whose content is new, and the
-    next revision of any earlier published month whose data changed since (late
-    corrections), as drafts of this run waiting for sign-off (``publish.drafts``).
-    Returns, per draft, the question the ``sign_off`` task asks (publish/signoff.py)."""
-    from pingan_transforms.publish.publications import draft_month, draft_revisions
+    """Render the interval month's first bulletin of every scheme not yet published for
+    it, as drafts of this run waiting for sign-off (``publish.drafts``); returns, per
+    draft, the question the ``sign_off`` task asks (publish/signoff.py).
+
+    Months published before (this one too, on a re-run) whose data changed since (late
+    records, corrections) are reviewed against the revision policy first: a material
+    change becomes a revision draft for an office's ``pingan publish approve``, never
+    mail of its own (publications.review_revisions)."""
+    from pingan_transforms.publish.publications import draft_month, review_revisions
     from pingan_transforms.publish.signoff import signoff_request
 
     settings = get_settings()
     target = resolve_target(settings)
     month = Month.of(data_interval_start, settings.timezone)
-    drafts = draft_month(target, month, settings, run_id=run_id)
-    drafts += draft_revisions(target, settings, month, run_id=run_id)
+    for review in review_revisions(target, settings, month, run_id=run_id):
+        log.warning("%s", review.describe())
+    drafts = draft_month(target, month, settings, run_id=run_id, first_only=True)
     return [signoff_request(target, d) for d in drafts]
 
 

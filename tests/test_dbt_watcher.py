@@ -112,7 +112,7 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
                 "--to-date", logical_date, "--max-active-runs", "1",
             )  # fmt: skip
             (run_id,) = [r["run_id"] for r in deployment.runs("pingan_monthly")]
-            assert deployment.wait_for_run("pingan_monthly", run_id) == "failed"
+            assert deployment.wait_for_run("pingan_monthly", run_id, timeout=900) == "failed"
 
             states = deployment.task_states("pingan_monthly", run_id)
             task_ids = set(states)
@@ -162,7 +162,7 @@ def test_watcher_mode_shows_a_failing_model_as_its_task_and_a_clear_retries_it(
                 "none", "",
             ) and _bulletins(mailbox) == []  # nothing mailed before it is signed  # fmt: skip
             assert cli_main(["publish", "approve", "majuqiao", str(AUG), "--by", "张三"]) == 0
-            state = deployment.wait_for_run("pingan_monthly", run_id)
+            state = deployment.wait_for_run("pingan_monthly", run_id, timeout=900)
             states = deployment.task_states("pingan_monthly", run_id)
             assert state == "success", {t: s for t, s in states.items() if s != "success"}
             assert {states[t] for t in node_task.values()} == {"success"}

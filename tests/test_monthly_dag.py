@@ -152,17 +152,29 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
                 assert not leaked, f"personal data in plain text in {schema}.{table}: {leaked}"
 
         # July's and August's late corrections changed them after they were mailed: the
-        # next run mailed their revisions, so no published month differs from the marts
+        # next run reviewed each under the revision policy and mailed nothing by itself;
+        # a material change waits as a revision draft for an office's sign-off
         with connect(warehouse) as conn:
-            for month in MONTHS:
-                latest = latest_publication(conn, "majuqiao", month)
-                assert latest is not None
-                assert latest.checksum == read_content(conn, "majuqiao", month).checksum
             published = conn.execute(
                 "select month_start, revision from publish.publications order by 1, 2"
             ).fetchall()
-        assert (JUL.first_day, 2) in published and (AUG.first_day, 2) in published
-        assert (SEP.first_day, 1) in published and (SEP.first_day, 2) not in published
+            reviews = conn.execute(
+                "select month_start, material, draft_id, published_revision "
+                "from publish.revision_reviews where scheme_code = 'majuqiao'"
+            ).fetchall()
+            waiting = conn.execute(
+                "select month_start, revision, signoff_via, checksum from publish.drafts "
+                "where scheme_code = 'majuqiao' and status = 'awaiting'"
+            ).fetchall()
+            current = {m: read_content(conn, "majuqiao", m).checksum for m in MONTHS}
+            assert latest_publication(conn, "majuqiao", SEP).checksum == current[SEP]
+        assert {revision for _, revision in published} == {1}
+        assert {r[0] for r in reviews} == {JUL.first_day, AUG.first_day}, reviews
+        assert all((draft is not None) == material for _, material, draft, _ in reviews)
+        assert {r[3] for r in reviews} == {1}
+        for month_start, revision, via, checksum in waiting:  # each drafted as the data are
+            assert (revision, via) == (2, "office") and month_start != SEP.first_day
+            assert checksum == current[Month.of(month_start)]
         mailed = len(mailbox.received)
         assert mailed == len(published)  # every publication mailed once, every mail recorded
         with connect(warehouse) as conn:  # each signed off (签发) before it went out
@@ -220,14 +232,16 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
                     settings.model_copy(update={"airflow_api_url": deployment.url}), "张三"
                 ) as answered,
             ):
-                runs = backfill(deployment, MONTHS, settings.timezone)
+                # minutes here; a wait longer than this says what the runs wait for
+                runs = backfill(deployment, MONTHS, settings.timezone, timeout=900)
                 states = [deployment.task_states("pingan_monthly", r["run_id"]) for r in runs]
                 everything = deployment.runs("pingan_monthly")
             for run_states in states:  # every task green, dbt's one build among them
                 assert run_states["dbt.build"] == "success", run_states
                 assert set(run_states.values()) == {"success"}, run_states
-            # a draft per month of majuqiao, and the revisions late corrections called for
+            # a draft per month of each scheme ranked; revisions wait for an office
             assert len(answered) >= 3, answered
+            assert all(" r1 #" in a.subject for a in answered), answered
             # exactly the three backfill runs: nothing scheduled beside them
             assert sorted(r["run_id"][:10] for r in everything) == ["backfill__"] * 3, everything
             # one run per month: its logical date (the data interval's start) is the first

@@ -338,12 +338,15 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
     statuses = {r.scheme_code: (r.status, r.revision) for r in results}
     assert statuses == {"majuqiao": ("sent", 2), "xiaolan": ("unchanged", 1)}
     revision = results[0]
-    assert {(c.region_name, c.field, c.before, c.after) for c in revision.changes} == {
+    # each unit's score, rank and grade, then the items whose score moved (60 % / 40 %)
+    assert [(c.region_name, c.field, c.before, c.after) for c in revision.changes] == [
         ("西集镇", "score", "80.50", "86.00"),
         ("西集镇", "rank", "3", "2"),
         ("西集镇", "grade", "良好", "优秀"),
+        ("西集镇", "社会治安得分项", "48.30", "51.60"),
+        ("西集镇", "群众安全感得分项", "32.20", "34.40"),
         ("台湖镇", "rank", "2", "3"),
-    }
+    ]
     # the revision's mail states the differences and says it is a correction
     sent = _by_scheme(mailbox)["majuqiao"]
     assert len(sent) == 2
@@ -372,7 +375,10 @@ def test_late_correction_is_published_as_revision_2_stating_the_differences(
     assert [r[3] for r in rows] == [1, 2] and rows[0][6] != rows[1][6]
     assert {"region_code": "110112110", "region_name": "西集镇", "field": "score",
             "before": "80.50", "after": "86.00"} in rows[1][10]  # fmt: skip
-    assert len(rows[1][10]) == 4
+    assert {"region_code": "110112110", "region_name": "西集镇", "field": "item",
+            "item_code": "A1a", "item_name": "社会治安得分项", "before": "48.30",
+            "after": "51.60", "metric_before": "—", "metric_after": "—"} in rows[1][10]  # fmt: skip
+    assert len(rows[1][10]) == 6
     with connect(warehouse) as conn:
         snapshot = conn.execute(
             "select revision, score, rank, grade from publish.publication_units "
@@ -404,7 +410,7 @@ def test_marts_publications_shows_every_revision_and_the_latest(warehouse, mailb
         ).fetchall()
     assert rows == [
         ("majuqiao", 1, False, 2, 2, 0, 0, CUTOFF),
-        ("majuqiao", 2, True, 2, 2, 2, 1, CUTOFF),  # 马驹桥镇: score and grade
+        ("majuqiao", 2, True, 2, 2, 4, 1, CUTOFF),  # 马驹桥镇: score, grade, two items
         ("xiaolan", 1, True, 1, 2, 0, 0, CUTOFF),
     ]
 
@@ -570,43 +576,173 @@ def test_a_draft_whose_content_changed_before_signing_is_not_sent(warehouse, mai
     assert mailbox.received == [] and _publications(warehouse) == []
 
 
-def test_next_months_run_drafts_the_revision_of_a_corrected_earlier_month(
-    warehouse, mailbox
+def _correct_august(conn, score: str, metric: int) -> None:
+    """A late correction of August's 马驹桥镇 (published at 75.00): its score, and the
+    social-order item with the metric behind it."""
+    conn.execute(
+        "update marts.region_index_monthly set score = %s where scheme_code = 'majuqiao' "
+        "and month_start = %s and region_code = '110112115'",
+        (Decimal(score), AUG.first_day),
+    )
+    conn.execute(
+        "update marts.region_index_items set item_score = %s, metric_value = %s "
+        "where scheme_code = 'majuqiao' and month_start = %s and region_code = '110112115' "
+        "and category_code = 'A'",
+        (Decimal(score) - Decimal("30.00"), metric, AUG.first_day),
+    )
+
+
+def _reviews(warehouse) -> list[tuple]:
+    with connect(warehouse) as conn:
+        return conn.execute(
+            "select month_start, published_revision, material, draft_id, changes "
+            "from publish.revision_reviews order by reviewed_at"
+        ).fetchall()
+
+
+def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mails_revision_1(
+    warehouse, mailbox, capsys
 ) -> None:
-    from pingan_transforms.publish.signoff import APPROVE
-    from pingan_transforms.tasks import draft_bulletins, publish_bulletin
+    from pingan_transforms.cli import main
+    from pingan_transforms.tasks import draft_bulletins
 
     settings = get_settings()
-    publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
-    assert len(mailbox.received) == 1  # August: only majuqiao was ranked
-    with connect(warehouse) as conn:  # late corrections to August arrive with September's run
+    with connect(warehouse) as conn:  # the metric behind the item (the fixture has none)
         conn.execute(
-            "update marts.region_index_monthly set score = 77.00 where scheme_code = 'majuqiao' "
-            "and month_start = %s and region_code = '110112115'",
+            "update marts.region_index_items set metric_value = 36 where scheme_code = "
+            "'majuqiao' and month_start = %s and category_code = 'A'",
             (AUG.first_day,),
         )
+    publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
+    assert len(mailbox.received) == 1  # August: only majuqiao was ranked
+    with connect(warehouse) as conn:  # late corrections arrive with September's run
+        _correct_august(conn, "77.00", 41)  # 2 points: material under the shipped policy
 
     start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
     requests = draft_bulletins(start, RUN)
-    assert [(str(d.month), d.scheme_code, d.revision, len(d.changes))
-            for d in _drafts(warehouse, requests)] == [
-        ("2024-09", "majuqiao", 1, 0),
-        ("2024-09", "xiaolan", 1, 0),
-        ("2024-08", "majuqiao", 2, 1),
-    ]  # fmt: skip
-    assert "本次修订变化：马驹桥镇 score 75.00→77.00" in requests[2]["body"]
-    summary = publish_bulletin(start, requests, [_answer(APPROVE)] * 3)
-    assert [(p["month"], p["revision"], p["changes"]) for p in summary["publications"]] == [
-        ("2024-09", 1, 0),
-        ("2024-09", 1, 0),
-        ("2024-08", 2, 1),
+    # the run asks only about September's first bulletins; August is not mailed by itself
+    assert [(str(d.month), d.scheme_code, d.revision) for d in _drafts(warehouse, requests)] == [
+        ("2024-09", "majuqiao", 1),
+        ("2024-09", "xiaolan", 1),
     ]
+    assert len(mailbox.received) == 1
+    ((month, published, material, draft_id, changes),) = _reviews(warehouse)
+    assert (month, published, material) == (AUG.first_day, 1, True) and draft_id
+    assert [(c["field"], c["before"], c["after"], c["material"]) for c in changes] == [
+        ("score", "75.00", "77.00", True),
+        ("item", "45.00", "47.00", True),
+    ]
+    assert (changes[1]["metric_before"], changes[1]["metric_after"]) == ("36", "41")
+    # the same content is reviewed once: another run drafts no second revision
+    draft_bulletins(start, "manual__again")
+    assert len(_reviews(warehouse)) == 1
+    assert main(["publish", "status"]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if "2024-08  r2" in x]
+    assert f"{draft_id:>5}" in line and "r2  awaiting   office" in line
+
+    # the office signs it off: mailed as the first revision, the item behind the change
+    assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "张三"]) == 0
+    assert "revision 2 signed off (签发) by 张三" in capsys.readouterr().out
     august = [m for m in mailbox.received if "month=2024-08" in m.message()["X-Pingan-Publication"]]
-    assert len(august) == 2 and len(mailbox.received) == 4
-    html = august[1].message().get_body(preferencelist=("html",)).get_content()
-    assert "马驹桥镇" in html and "75.00" in html and "77.00" in html
-    # the September month it now compares with is unchanged; nothing more goes out
-    assert draft_bulletins(start, "manual__again") == [] and len(mailbox.received) == 4
+    assert len(august) == 2 and len(mailbox.received) == 2
+    revised = august[1].message()
+    assert "（第1次修订）" in str(revised["Subject"])
+    html = revised.get_body(preferencelist=("html",)).get_content()
+    assert "社会治安得分项（指标值 36→41）" in html and "45.00" in html and "47.00" in html
+    rows = [r for r in _publications(warehouse) if r[2] == AUG.first_day]
+    assert [r[3] for r in rows] == [1, 2]
+    with connect(warehouse) as conn:
+        assert conn.execute(
+            "select signed_by from publish.publications where month_start = %s and revision = 2",
+            (AUG.first_day,),
+        ).fetchone() == ("张三",)
+    # August now is as published: nothing more to review, nothing more to send
+    draft_bulletins(start, "manual__third")
+    assert len(_reviews(warehouse)) == 1 and len(mailbox.received) == 2
+    assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "张三"]) == 1
+
+
+def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
+    warehouse, mailbox
+) -> None:
+    from pingan_transforms.tasks import draft_bulletins
+    from pingan_transforms.transform import run_dbt
+
+    settings = get_settings()
+    publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
+    with connect(warehouse) as conn:
+        _correct_august(conn, "76.00", 38)  # 1 point, same rank and grade: not material
+
+    draft_bulletins(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")), RUN)
+    ((month, published, material, draft_id, changes),) = _reviews(warehouse)
+    assert (month, published, material, draft_id) == (AUG.first_day, 1, False, None)
+    assert {c["material"] for c in changes} == {False}
+    assert len(mailbox.received) == 1
+    with connect(warehouse) as conn:
+        assert conn.execute(
+            "select count(*) from publish.drafts where month_start = %s and revision > 1",
+            (AUG.first_day,),
+        ).fetchone() == (0,)
+
+    # the revision marts show the candidate, what moved, and the review's verdict
+    run_dbt(
+        ["build", "--select", "stg_publish__publications", "stg_publish__publication_units",
+         "stg_publish__publication_items", "stg_publish__revision_reviews",
+         "int_publications_latest_selected", "publication_revisions",
+         "publication_revision_items"],
+        warehouse,
+    )  # fmt: skip
+    with connect(warehouse) as conn:
+        units = conn.execute(
+            "select region_code, published_revision, published_score, current_score, "
+            "score_change, places_gained, grade_changed, has_changed, items_moved, "
+            "last_review_material, last_review_draft_id from marts.publication_revisions "
+            "where month_start = %s order by region_code",
+            (AUG.first_day,),
+        ).fetchall()
+        items = conn.execute(
+            "select region_code, item_code, published_item_score, current_item_score, "
+            "item_score_change, published_metric_value, current_metric_value "
+            "from marts.publication_revision_items"
+        ).fetchall()
+    assert len(units) == 4 and [u for u in units if u[7]] == [
+        ("110112115", 1, Decimal("75.00"), Decimal("76.00"), Decimal("1.00"), 0, False, True,
+         1, False, None),
+    ]  # fmt: skip
+    assert {u[8] for u in units if not u[7]} == {0}
+    assert items == [
+        ("110112115", "A1a", Decimal("45.00"), Decimal("46.00"), Decimal("1.00"), None,
+         Decimal("38.0000")),
+    ]  # fmt: skip
+
+
+def test_the_revision_policy_names_why_a_change_is_material(tmp_path: Path) -> None:
+    from pingan_transforms.publish.publications import UnitSnapshot
+
+    path = tmp_path / "publishing.yml"
+    path.write_text(
+        "sender: a@b.cn\nrevisions:\n  rank_change: 2\n  score_change: null\n"
+        "schemes:\n  xiaolan:\n    recipients: [c@d.cn]\n    revisions:\n"
+        "      grade_change: false\n"
+    )
+    config = load_publishing(path)
+    was = UnitSnapshot("1", "甲镇", Decimal("80.00"), 3, "良好")
+
+    def moved(score: str, rank: int, grade: str) -> UnitSnapshot:
+        return UnitSnapshot("1", "甲镇", Decimal(score), rank, grade)
+
+    policy = config.revision_policy("majuqiao")  # the file's: no score test
+    assert policy.reasons(was, moved("70.00", 4, "良好")) == []
+    assert policy.reasons(was, moved("80.00", 1, "优秀")) == [
+        "grade 良好→优秀", "rank 3→1 (≥2 places)",
+    ]  # fmt: skip
+    assert policy.reasons(was, None) == ["unit removed"]
+    own = config.revision_policy("xiaolan")  # the scheme's key over the file's
+    assert (own.grade_change, own.rank_change, own.score_change) == (False, 2, None)
+    assert own.reasons(was, moved("80.00", 3, "优秀")) == []
+    shipped = load_publishing(PROJECT / "config" / "publishing.yml").revision_policy("majuqiao")
+    assert shipped.reasons(was, moved("82.00", 3, "良好")) == ["score 80.00→82.00 (≥2.0 points)"]
+    assert shipped.reasons(was, moved("81.99", 1, "良好")) == []
 
 
 def test_without_an_smtp_connection_the_error_names_the_variable(warehouse, monkeypatch) -> None:
@@ -722,7 +858,18 @@ def test_mail_catcher_keeps_each_message_and_restores_the_connection(tmp_path: P
         ("sender: nobody\n", "sender: 'nobody' is not one mail address"),
         ("default_recipients: [a@b.cn]\n", "sender: required: add it"),
         ("sender: a@b.cn\nschemes:\n  majuqiao:\n    to: [c@d.cn]\n",
-         "schemes.majuqiao.to: unknown key: remove it or correct its name (allowed: recipients)"),
+         "schemes.majuqiao.to: unknown key: remove it or correct its name (allowed: "
+         "recipients, revisions)"),
+        ("sender: a@b.cn\nrevisions:\n  grade: true\n",
+         "revisions.grade: unknown key: remove it or correct its name (allowed: grade_change, "
+         "rank_change, score_change)"),
+        ("sender: a@b.cn\nrevisions:\n  rank_change: 0\n",
+         "revisions.rank_change: Input should be greater than or equal to 1: write the "
+         "smallest material change in places"),
+        ("sender: a@b.cn\nschemes:\n  majuqiao:\n    recipients: [c@d.cn]\n    revisions:\n"
+         "      score_change: -1\n",
+         "schemes.majuqiao.revisions.score_change: Input should be greater than 0: write the "
+         "smallest material change in points"),
         ("sender: a@b.cn\nschemes:\n  majuqiao:\n    recipients: []\n",
          "schemes.majuqiao.recipients: empty: list at least one address"),
         ("sender: a@b.cn\ndefault_recipients: [x@y.cn, X@y.cn]\n",

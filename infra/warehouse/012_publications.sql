@@ -73,3 +73,45 @@ create table if not exists publish.drafts (
 -- at most one draft of a (scheme, month) waits at a time: a new one supersedes it
 create unique index if not exists drafts_one_awaiting
     on publish.drafts (scheme_code, month_start) where status = 'awaiting';
+
+-- Revisions by policy (issue 17): a published month is never re-mailed by itself.
+-- When later data change it, the run reviews the change against the revision policy
+-- of config/publishing.yml; a material change is drafted as a revision that an office
+-- signs off with `pingan publish approve` (signoff_via = 'office'), the month's own
+-- bulletin waits in Airflow's Required Actions (signoff_via = 'airflow').
+alter table publish.drafts add column if not exists signoff_via text not null
+    default 'airflow' check (signoff_via in ('airflow', 'office'));
+
+-- What each revision published per unit and item: the moved items of a later
+-- revision candidate are stated against it (marts.publication_revision_items).
+create table if not exists publish.publication_items (
+    scheme_code     text          not null,
+    month_start     date          not null,
+    revision        integer       not null,
+    region_code     text          not null,
+    item_code       text          not null,
+    item_name       text,
+    item_score      numeric       not null,
+    metric_value    numeric,
+    primary key (scheme_code, month_start, revision, region_code, item_code),
+    foreign key (scheme_code, month_start, revision)
+        references publish.publications (scheme_code, month_start, revision)
+);
+
+-- Every review of a published month whose content changed: which revision it was
+-- compared with, whether the policy found it material, why, and the draft it made.
+-- One row per content (checksum) reviewed: a run that finds the same content again
+-- records nothing new.
+create table if not exists publish.revision_reviews (
+    scheme_code     text        not null,
+    month_start     date        not null,
+    checksum        text        not null,  -- the content reviewed (marts at the time)
+    published_revision integer  not null,  -- the revision it was compared with
+    material        boolean     not null,
+    policy          jsonb       not null,  -- the policy applied
+    changes         jsonb       not null,  -- as drafts.changes, each with "material"
+    draft_id        bigint references publish.drafts (draft_id),
+    reviewed_at     timestamptz not null default now(),
+    dag_run_id      text,
+    primary key (scheme_code, month_start, checksum)
+);

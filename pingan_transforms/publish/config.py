@@ -4,18 +4,29 @@ Validated on load like the sources file: every problem names the file, the key a
 the fix. Addresses are ``name@domain`` or ``显示名 <name@domain>``; a scheme without
 its own list gets ``default_recipients``, and a scheme with neither is an error
 when it is published (:meth:`PublishingConfig.recipients`).
+
+``revisions`` is the revision policy (issue 17): which later changes of a published
+month are material enough to draft a revision for sign-off; each scheme may set its
+own (``schemes.<code>.revisions``), key by key over the file's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pingan_transforms.settings import ConfigError, Settings, cached_by_mtime, load_config
 
-TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, schemes"
+if TYPE_CHECKING:
+    from pingan_transforms.publish.publications import UnitSnapshot
+
+TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, revisions, schemes"
+POLICY_KEYS = "grade_change, rank_change, score_change"
 ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
 
 
@@ -46,8 +57,61 @@ def _addresses(values: list[str]) -> list[str]:
     return checked
 
 
+class RevisionPolicy(_Strict):
+    """What makes a later change of a published month material: a unit's grade changed
+    (``grade_change``), it moved ``rank_change`` places or more, or its score moved
+    ``score_change`` points or more (``null`` turns a test off). A unit that appears in
+    or drops out of the ranking is always material. The defaults are the shipped file's."""
+
+    grade_change: bool = True
+    rank_change: int | None = Field(default=3, ge=1)
+    score_change: Decimal | None = Field(default=Decimal("2.0"), gt=0)
+
+    def reasons(self, before: UnitSnapshot | None, after: UnitSnapshot | None) -> list[str]:
+        """Why the unit's change is material (empty: it is not)."""
+        if before is None or after is None:
+            return ["unit " + ("added" if before is None else "removed")]
+        found = []
+        if self.grade_change and before.grade != after.grade:
+            found.append(f"grade {before.grade}→{after.grade}")
+        if self.rank_change is not None and abs(after.rank - before.rank) >= self.rank_change:
+            found.append(f"rank {before.rank}→{after.rank} (≥{self.rank_change} places)")
+        moved = abs(Decimal(after.score) - Decimal(before.score))
+        if self.score_change is not None and moved >= self.score_change:
+            found.append(f"score {before.score}→{after.score} (≥{self.score_change} points)")
+        return found
+
+    def material(
+        self, before: Sequence[UnitSnapshot], after: Sequence[UnitSnapshot]
+    ) -> dict[str, list[str]]:
+        """The units whose change is material, each with its reasons."""
+        old = {u.region_code: u for u in before}
+        new = {u.region_code: u for u in after}
+        found = {}
+        for code in dict.fromkeys([*new, *old]):
+            reasons = self.reasons(old.get(code), new.get(code))
+            if reasons:
+                found[code] = reasons
+        return found
+
+    def describe(self) -> dict[str, object]:
+        """As recorded with each review (``publish.revision_reviews.policy``)."""
+        return {
+            "grade_change": self.grade_change,
+            "rank_change": self.rank_change,
+            "score_change": None if self.score_change is None else str(self.score_change),
+        }
+
+
+class PolicyOverride(_Strict):
+    grade_change: bool | None = None
+    rank_change: int | None = Field(default=None, ge=1)
+    score_change: Decimal | None = Field(default=None, gt=0)
+
+
 class SchemeRecipients(_Strict):
     recipients: list[str] = Field(min_length=1)
+    revisions: PolicyOverride | None = None
 
     @field_validator("recipients")
     @classmethod
@@ -59,6 +123,7 @@ class PublishingConfig(_Strict):
     sender: str
     default_recipients: list[str] = []
     alert_recipients: list[str] = []
+    revisions: RevisionPolicy = RevisionPolicy()
     schemes: dict[str, SchemeRecipients] = {}
     path: Path = Path("config/publishing.yml")
 
@@ -82,6 +147,13 @@ class PublishingConfig(_Strict):
                 "(a list of addresses) or default_recipients"
             )
         return recipients
+
+    def revision_policy(self, scheme_code: str) -> RevisionPolicy:
+        """The file's policy with the scheme's own keys over it."""
+        scheme = self.schemes.get(scheme_code)
+        if scheme is None or scheme.revisions is None:
+            return self.revisions
+        return self.revisions.model_copy(update=scheme.revisions.model_dump(exclude_unset=True))
 
     def recipients(self, scheme_code: str) -> list[str]:
         """The scheme's list, else the default list; neither is a configuration error."""
@@ -118,8 +190,18 @@ def _explain(key: str, err: dict) -> str:
             "default_recipients receive its bulletin"
         )
     if err["type"] == "extra_forbidden":
-        allowed = "recipients" if key.startswith("schemes.") else TOP_LEVEL_KEYS
+        if "revisions." in key or key.startswith("revisions"):
+            allowed = POLICY_KEYS
+        elif key.startswith("schemes."):
+            allowed = "recipients, revisions"
+        else:
+            allowed = TOP_LEVEL_KEYS
         return f"unknown key: remove it or correct its name (allowed: {allowed})"
+    if key.endswith(("rank_change", "score_change")) and err["type"] in (
+        "greater_than", "greater_than_equal", "int_parsing", "int_from_float", "decimal_parsing",
+    ):  # fmt: skip
+        unit = "places (a whole number, 1 or more)" if "rank" in key else "points (above 0)"
+        return f"{err['msg']}: write the smallest material change in {unit}, or null for none"
     return err["msg"].removeprefix("Value error, ")
 
 

@@ -21,8 +21,12 @@ its 签发人 and time), its snapshot and the draft's status commit only after t
 server took the message, so a failed send records nothing. :func:`reject_draft` records
 who sent it back and why; nothing is mailed.
 
-:func:`draft_revisions` drafts the next revision of every month published earlier whose
-content changed (late corrections), so a published month never changes silently.
+:func:`review_revisions` reviews every month published earlier whose content changed
+(late records, corrections) against the revision policy of the publishing file: a
+material change is drafted as the month's next revision for an office to sign off
+(``signoff_via = 'office'``: ``pingan publish approve``, :func:`decide_office_draft`);
+an immaterial one is recorded and not mailed. Either way the review is recorded
+(``publish.revision_reviews``), and a published month is never mailed again by itself.
 :func:`publish_month` and :func:`revise_published` draft and send in one call, signed by
 the named person (the CLI's and the tests' way).
 
@@ -55,6 +59,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from pingan_transforms.publish.bulletin_data import RevisionChange
+    from pingan_transforms.publish.config import RevisionPolicy
     from pingan_transforms.publish.exports import PublishedRanking
     from pingan_transforms.publish.mail import Sent
 
@@ -281,20 +286,80 @@ def _diff(
     return changes
 
 
+ItemScores = dict[tuple[str, str], tuple[str | None, Decimal, Decimal | None]]
+# (region_code, item_code) -> (item_name, item_score, metric_value)
+
+
+def published_items(
+    conn: psycopg.Connection, scheme_code: str, month: Month, revision: int
+) -> ItemScores:
+    """Each unit's item scores as a revision published them (``publish.publication_items``;
+    empty for a revision recorded before items were kept)."""
+    rows = conn.execute(
+        "select region_code, item_code, item_name, item_score, metric_value "
+        "from publish.publication_items "
+        "where scheme_code = %s and month_start = %s and revision = %s",
+        (scheme_code, month.first_day, revision),
+    ).fetchall()
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+
+def current_items(conn: psycopg.Connection, scheme_code: str, month: Month) -> ItemScores:
+    """Each unit's item scores as the marts hold them now."""
+    rows = conn.execute(
+        "select region_code, item_code, item_name, item_score, metric_value "
+        "from marts.region_index_items where scheme_code = %s and month_start = %s",
+        (scheme_code, month.first_day),
+    ).fetchall()
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+
+def _number(value: Decimal | None) -> str:
+    return NOT_PUBLISHED if value is None else format(Decimal(value).normalize(), "f")
+
+
 def _change_records(
-    before: Sequence[UnitSnapshot], after: Sequence[UnitSnapshot]
+    before: Sequence[UnitSnapshot],
+    after: Sequence[UnitSnapshot],
+    items_before: ItemScores | None = None,
+    items_after: ItemScores | None = None,
 ) -> list[dict[str, object]]:
-    """The changes as the publication row keeps them (``publish.publications.changes``)."""
-    return [
-        {
-            "region_code": code,
-            "region_name": c.region_name,
-            "field": c.field,
-            "before": c.before,
-            "after": c.after,
-        }
-        for code, c in _diff(before, after)
-    ]
+    """The changes as the publication row keeps them (``publish.publications.changes``):
+    per unit, in this revision's order, its score, rank and grade, then each item whose
+    score moved (with its metric before and after: the reason behind the move)."""
+    records: list[dict[str, object]] = []
+    by_unit: dict[str, list[dict[str, object]]] = {}
+    for code, c in _diff(before, after):
+        entry = {"region_code": code, "region_name": c.region_name, "field": c.field,
+                 "before": c.before, "after": c.after}  # fmt: skip
+        by_unit.setdefault(code, []).append(entry)
+    names = {u.region_code: u.region_name or u.region_code for u in [*before, *after]}
+    items_before, items_after = items_before or {}, items_after or {}
+    if items_before:  # a revision recorded before item scores were kept states units only
+        for key in sorted(set(items_before) | set(items_after)):
+            was, now = items_before.get(key), items_after.get(key)
+            if was is not None and now is not None and was[1] == now[1]:
+                continue
+            code, item = key
+            shown = now or was
+            assert shown is not None
+            by_unit.setdefault(code, []).append({
+                "region_code": code, "region_name": names.get(code, code), "field": "item",
+                "item_code": item, "item_name": shown[0] or item,
+                "before": _shown_score(was), "after": _shown_score(now),
+                "metric_before": _number(was[2]) if was else NOT_PUBLISHED,
+                "metric_after": _number(now[2]) if now else NOT_PUBLISHED,
+            })  # fmt: skip
+    order = [*dict.fromkeys([*(u.region_code for u in after), *(u.region_code for u in before)])]
+    for code in order:
+        records.extend(by_unit.pop(code, []))
+    for rest in by_unit.values():
+        records.extend(rest)
+    return records
+
+
+def _shown_score(item: tuple[str | None, Decimal, Decimal | None] | None) -> str:
+    return NOT_PUBLISHED if item is None else f"{item[1]:.2f}"
 
 
 def data_cutoff(conn: psycopg.Connection) -> datetime | None:
@@ -386,21 +451,37 @@ def draft_month(
     *,
     schemes: Sequence[str] | None = None,
     run_id: str | None = None,
+    first_only: bool = False,
 ) -> list[Draft]:
     """A draft of every scheme ranked in the month (or of those in ``schemes``) whose
     content differs from its latest publication; unchanged ones need nothing. ``run_id``
-    is the Airflow run that drafts them (its sign-off answers them)."""
+    is the Airflow run that drafts them (its sign-off answers them). ``first_only``
+    drafts only schemes not yet published for the month (the monthly run's way: a
+    published month changes only by a revision the policy calls for,
+    :func:`review_revisions`)."""
     from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.index_reader import published_schemes
 
     config = publishing_config(settings)
     with connect(target) as conn:
         ranked = published_schemes(conn, month)
-    codes = [c for c in ranked if schemes is None or c in schemes]
+        codes = [c for c in ranked if schemes is None or c in schemes]
+        if first_only:
+            codes = [c for c in codes if latest_publication(conn, c, month) is None]
     for code in codes:  # fail before anything is drafted if a scheme has nobody to go to
         config.recipients(code)
     drafts = [_draft_scheme(target, code, month, settings, run_id) for code in codes]
     return [d for d in drafts if d is not None]
+
+
+def _published_months(conn: psycopg.Connection, through: Month, inclusive: bool):
+    op = "<=" if inclusive else "<"
+    rows = conn.execute(
+        "select distinct month_start, scheme_code from publish.publications "
+        f"where month_start {op} %s order by month_start, scheme_code",
+        (through.first_day,),
+    ).fetchall()
+    return [(Month.of(start), code) for start, code in rows]
 
 
 def draft_revisions(
@@ -410,19 +491,162 @@ def draft_revisions(
     has changed since its latest revision (late data never changes a published month
     silently)."""
     with connect(target) as conn:
-        published = conn.execute(
-            "select distinct month_start, scheme_code from publish.publications "
-            "where month_start < %s order by month_start, scheme_code",
-            (before.first_day,),
-        ).fetchall()
+        published = _published_months(conn, before, inclusive=False)
     by_month: dict[Month, list[str]] = {}
-    for start, code in published:
-        by_month.setdefault(Month.of(start), []).append(code)
+    for month, code in published:
+        by_month.setdefault(month, []).append(code)
     return [
         draft
         for month, codes in by_month.items()
         for draft in draft_month(target, month, settings, schemes=codes, run_id=run_id)
     ]
+
+
+@dataclass(frozen=True)
+class Review:
+    """A published month whose content changed, reviewed against the revision policy."""
+
+    scheme_code: str
+    month: Month
+    published_revision: int
+    material: bool
+    reasons: dict[str, list[str]]  # region_code -> why its change is material
+    changes: tuple[dict[str, Any], ...]
+    draft: Draft | None  # the revision drafted for an office's sign-off (material only)
+
+    def describe(self) -> str:
+        what = (
+            f"material ({len(self.reasons)} units): revision {self.draft.revision} drafted "
+            f"as draft {self.draft.draft_id}, waiting for `pingan publish approve "
+            f"{self.scheme_code} {self.month} --by NAME`"
+            if self.draft is not None
+            else "not material under the revision policy: recorded, not mailed"
+        )
+        since = f"changed since revision {self.published_revision}"
+        return f"{self.scheme_code} {self.month} {since}: {what}"
+
+
+def review_revisions(
+    target: WarehouseTarget, settings: Settings, through: Month, run_id: str | None = None
+) -> list[Review]:
+    """Review every (scheme, month) published up to ``through`` (inclusive: a run of a
+    published month is a review too) whose content differs from its latest revision.
+
+    Each new content is reviewed once (``publish.revision_reviews``, by checksum): under
+    the scheme's revision policy, a material change is drafted as the next revision for an
+    office to sign off (``signoff_via = 'office'``), an immaterial one supersedes any such
+    draft still waiting and is recorded only. Nothing is mailed here."""
+    from pingan_transforms.publish.config import publishing_config
+
+    config = publishing_config(settings)
+    with connect(target) as conn:
+        published = _published_months(conn, through, inclusive=True)
+    reviews = []
+    for month, code in published:
+        review = _review(target, settings, config.revision_policy(code), code, month, run_id)
+        if review is not None:
+            reviews.append(review)
+    return reviews
+
+
+def _review(
+    target: WarehouseTarget,
+    settings: Settings,
+    policy: RevisionPolicy,
+    code: str,
+    month: Month,
+    run_id: str | None,
+) -> Review | None:
+    with connect(target) as conn:
+        _lock(conn, code, month)
+        content = read_content(conn, code, month)
+        latest = latest_publication(conn, code, month)
+        if content is None or latest is None:
+            return None
+        if latest.checksum == content.checksum:  # back as published: nothing to sign
+            _supersede_office_drafts(conn, code, month)
+            return None
+        seen = conn.execute(
+            "select 1 from publish.revision_reviews "
+            "where scheme_code = %s and month_start = %s and checksum = %s",
+            (code, month.first_day, content.checksum),
+        ).fetchone()
+        if seen:
+            return None
+        before = published_units(conn, code, month, latest.revision)
+        reasons = policy.material(before, content.units)
+        changes = _change_records(
+            before, content.units,
+            published_items(conn, code, month, latest.revision), current_items(conn, code, month),
+        )  # fmt: skip
+        if not reasons:
+            _supersede_office_drafts(conn, code, month)
+    draft = (
+        _draft_scheme(target, code, month, settings, run_id, signoff_via="office")
+        if reasons
+        else None
+    )
+    flagged = [{**c, "material": c["region_code"] in reasons} for c in changes]
+    with connect(target) as conn:
+        conn.execute(
+            """
+            insert into publish.revision_reviews (scheme_code, month_start, checksum,
+                published_revision, material, policy, changes, draft_id, dag_run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict (scheme_code, month_start, checksum) do nothing
+            """,
+            (code, month.first_day, content.checksum, latest.revision, bool(reasons),
+             Jsonb({**policy.describe(), "reasons": reasons}), Jsonb(flagged),
+             draft.draft_id if draft else None, run_id),
+        )  # fmt: skip
+    return Review(code, month, latest.revision, bool(reasons), reasons, tuple(changes), draft)
+
+
+def _supersede_office_drafts(conn: psycopg.Connection, code: str, month: Month) -> None:
+    """A revision waiting for an office no longer matches the marts: withdraw it."""
+    conn.execute(
+        "update publish.drafts set status = 'superseded' where scheme_code = %s "
+        "and month_start = %s and status = 'awaiting' and signoff_via = 'office'",
+        (code, month.first_day),
+    )
+
+
+def awaiting_draft(
+    conn: psycopg.Connection, scheme_code: str, month: Month
+) -> tuple[int, str] | None:
+    """The draft of the scheme's month waiting for sign-off, and where it waits
+    (``airflow``: a run's Required Actions; ``office``: ``pingan publish approve``)."""
+    row = conn.execute(
+        "select draft_id, signoff_via from publish.drafts where scheme_code = %s "
+        "and month_start = %s and status = 'awaiting'",
+        (scheme_code, month.first_day),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def decide_office_draft(
+    target: WarehouseTarget,
+    settings: Settings,
+    draft_id: int,
+    *,
+    approve: bool,
+    signature: Signature,
+    send: Sender | None = None,
+) -> PublicationResult | None:
+    """Sign off (mail) or send back a revision drafted for an office's sign-off."""
+    with connect(target) as conn:
+        draft, status = read_draft(conn, draft_id)
+        via = conn.execute(
+            "select signoff_via from publish.drafts where draft_id = %s", (draft_id,)
+        ).fetchone()[0]
+    if via != "office" or status != "awaiting":
+        raise DraftOutdated(f"draft {draft_id} is {status} and waits in {via}, not for an office")
+    if not approve:
+        if not (signature.reason or "").strip():
+            raise ValueError("a draft sent back needs a reason: say what to correct")
+        reject_draft(target, draft_id, signature)
+        return None
+    return send_draft(target, draft_id, signature, settings, send=send)
 
 
 def _lock(conn: psycopg.Connection, code: str, month: Month) -> None:
@@ -431,7 +655,12 @@ def _lock(conn: psycopg.Connection, code: str, month: Month) -> None:
 
 
 def _draft_scheme(
-    target: WarehouseTarget, code: str, month: Month, settings: Settings, run_id: str | None
+    target: WarehouseTarget,
+    code: str,
+    month: Month,
+    settings: Settings,
+    run_id: str | None,
+    signoff_via: Literal["airflow", "office"] = "airflow",
 ) -> Draft | None:
     from pingan_transforms.publish.bulletin import render_bulletin
     from pingan_transforms.publish.exports import read_published, write_ranking_files
@@ -447,15 +676,27 @@ def _draft_scheme(
             return None
         revision = 1 if latest is None else latest.revision + 1
         before = () if latest is None else published_units(conn, code, month, latest.revision)
-        changes = diff_units(before, content.units) if latest is not None else []
-        # the ranking files as they would be published, then the bulletin stating the changes
-        paths = write_ranking_files(ranking, settings.output_dir / "rankings")
+        records = (
+            _change_records(
+                before, content.units,
+                published_items(conn, code, month, latest.revision),
+                current_items(conn, code, month),
+            )
+            if latest is not None
+            else []
+        )  # fmt: skip
+        # the ranking files as they would be published (a revision's beside the month's
+        # first, which stays as it was mailed), then the bulletin stating the changes
+        directory = settings.output_dir / "rankings"
+        if revision > 1:
+            directory = directory / "revisions" / f"r{revision}"
+        paths = write_ranking_files(ranking, directory)
         xlsx = next(p for p in paths if p.suffix == ".xlsx")
         bulletin = render_bulletin(
-            target, code, month, settings.output_dir, revision=revision, changes=changes
-        )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept
+            target, code, month, settings.output_dir, revision=revision,
+            changes=_as_changes(records),
+        )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept  # fmt: skip
         files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path), "xlsx": str(xlsx)}
-        records = _change_records(before, content.units) if latest is not None else []
         conn.execute(
             "update publish.drafts set status = 'superseded' "
             "where scheme_code = %s and month_start = %s and status = 'awaiting'",
@@ -464,11 +705,11 @@ def _draft_scheme(
         (draft_id,) = conn.execute(
             """
             insert into publish.drafts (scheme_code, scheme_version, month_start, revision,
-                checksum, subject, files, changes, dag_run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
+                checksum, subject, files, changes, dag_run_id, signoff_via)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
             """,
             (code, content.scheme_version, month.first_day, revision, content.checksum,
-             bulletin.subject, Jsonb(files), Jsonb(records), run_id),
+             bulletin.subject, Jsonb(files), Jsonb(records), run_id, signoff_via),
         ).fetchone()  # fmt: skip
     return Draft(
         draft_id, code, content.scheme_version, month, revision, content.checksum,
@@ -610,9 +851,27 @@ def send_draft(
 
 
 def _as_changes(records: Sequence[dict[str, Any]]) -> list[RevisionChange]:
+    """The bulletin's rows of 本次修订说明: a unit's score, rank or grade, and each item
+    whose score moved, named with its metric before and after."""
     from pingan_transforms.publish.bulletin_data import RevisionChange
 
-    return [RevisionChange(r["region_name"], r["field"], r["before"], r["after"]) for r in records]
+    return [
+        RevisionChange(
+            r["region_name"],
+            _item_label(r) if r["field"] == "item" else r["field"],
+            r["before"],
+            r["after"],
+        )  # fmt: skip
+        for r in records
+    ]
+
+
+def _item_label(change: dict[str, Any]) -> str:
+    """``刑事警情（指标值 36→41）``: the item, and the metric behind its move."""
+    before, after = change.get("metric_before"), change.get("metric_after")
+    if before in (None, NOT_PUBLISHED) and after in (None, NOT_PUBLISHED):
+        return str(change["item_name"])
+    return f"{change['item_name']}（指标值 {before}→{after}）"
 
 
 def publish_month(
@@ -703,6 +962,17 @@ def _record(
             Jsonb(files), Jsonb(changes), signed_by, signed_at,
         ),
     )  # fmt: skip
+    conn.execute(
+        """
+        insert into publish.publication_items (scheme_code, month_start, revision,
+            region_code, item_code, item_name, item_score, metric_value)
+        select scheme_code, month_start, %s, region_code, item_code, item_name, item_score,
+            metric_value
+        from marts.region_index_items
+        where scheme_code = %s and month_start = %s
+        """,
+        (revision, content.scheme_code, content.month.first_day),
+    )
     with conn.cursor() as cur:
         cur.executemany(
             """

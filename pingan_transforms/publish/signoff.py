@@ -121,16 +121,18 @@ class DraftStatus:
     decided_by: str | None
     decided_at: datetime | None
     reason: str | None
+    signoff_via: str = "airflow"  # or "office": a revision for `pingan publish approve`
 
 
 def draft_statuses(conn: psycopg.Connection, *, limit: int = 50) -> list[DraftStatus]:
     """The latest drafts, newest first: waiting, signed (approved), rejected, superseded."""
     rows = conn.execute(
         "select draft_id, scheme_code, month_start, revision, status, subject, drafted_at, "
-        "decided_by, decided_at, reason from publish.drafts order by draft_id desc limit %s",
+        "decided_by, decided_at, reason, signoff_via from publish.drafts "
+        "order by draft_id desc limit %s",
         (limit,),
     ).fetchall()
     return [
-        DraftStatus(r[0], r[1], Month.of(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9])
+        DraftStatus(r[0], r[1], Month.of(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
         for r in rows
     ]

@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('publish', 'publication_items') }}
+
+),
+
+final as (
+
+    select
+        scheme_code,
+        month_start,
+        revision,
+        region_code,
+        item_code,
+        item_name,
+        item_score,
+        metric_value
+    from source
+
+)
+
+select * from final

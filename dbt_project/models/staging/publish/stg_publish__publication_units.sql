@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('publish', 'publication_units') }}
+
+),
+
+final as (
+
+    select
+        scheme_code,
+        month_start,
+        revision,
+        region_code,
+        region_name,
+        score,
+        rank,
+        grade
+    from source
+
+)
+
+select * from final
