@@ -89,10 +89,10 @@ def pingan_monthly() -> None:
         return load_schemes()
 
     @task(retries=0, outlets=[MARTS])  # a failed check does not fix itself on retry
-    def quality_gate(data_interval_start=None) -> dict:
+    def quality_gate(data_interval_start=None, run_id=None) -> dict:
         from pingan_transforms.tasks import quality_gate
 
-        return quality_gate(data_interval_start)
+        return quality_gate(data_interval_start, run_id)
 
     @task
     def export_ranking(data_interval_start=None) -> dict:

@@ -13,9 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from pingan_transforms.months import Month
-from pingan_transforms.settings import ConfigError, get_settings
+from pingan_transforms.settings import ConfigError, Settings, get_settings
 from pingan_transforms.sources import FilesSource, sources_config
-from pingan_transforms.warehouse import connect, prepare_warehouse, resolve_target
+from pingan_transforms.warehouse import (
+    WarehouseTarget,
+    connect,
+    prepare_warehouse,
+    resolve_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +140,7 @@ def build_models() -> dict[str, object]:
     return {"summary": str(summary), "counts": summary.counts}
 
 
-def quality_gate(data_interval_start: datetime) -> dict[str, object]:
+def quality_gate(data_interval_start: datetime, run_id: str | None = None) -> dict[str, object]:
     """Stop publication unless the month is complete, fresh and passes every suite.
 
     Three questions, cheapest first: has every monthly source delivered the month
@@ -143,8 +148,20 @@ def quality_gate(data_interval_start: datetime) -> dict[str, object]:
     freshness``), and do the raw batches and the marts pass the Great Expectations
     suites (quality/runner.py, Data Docs under ``output/quality/<YYYY-MM>/``)? Any
     "no" raises with a message naming the source, or the check, sample rows and batch;
-    the export and the bulletin are downstream, so nothing is written or sent.
+    the export and the bulletin are downstream, so nothing is written or sent. The
+    outcome, passed or why not, is recorded for the month (``publish.gate_results``:
+    marts.month_status says a month failed its gate).
     """
+    from pingan_transforms.quality.outcomes import record_gate
+
+    settings = get_settings()
+    target = resolve_target(settings)
+    month = Month.of(data_interval_start, settings.timezone)
+    with record_gate(target, month, run_id):
+        return _quality_gate(settings, target, month)
+
+
+def _quality_gate(settings: Settings, target: WarehouseTarget, month: Month) -> dict[str, object]:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import timedelta
 
@@ -152,9 +169,6 @@ def quality_gate(data_interval_start: datetime) -> dict[str, object]:
     from pingan_transforms.quality.runner import check_quality_gate
     from pingan_transforms.transform import run_dbt
 
-    settings = get_settings()
-    target = resolve_target(settings)
-    month = Month.of(data_interval_start, settings.timezone)
     with connect(target) as conn:
         deliveries = check_deliveries(
             conn, sources_config(settings), month, settings.scored_month_sources,

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import smtplib
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -25,7 +26,7 @@ import yaml
 
 from pingan_simulate.mailbox import mail_catcher, subject_slug
 from pingan_transforms.months import Month
-from pingan_transforms.publish import mail, publications
+from pingan_transforms.publish import exports, mail, publications
 from pingan_transforms.publish.config import load_publishing
 from pingan_transforms.settings import ConfigError, get_settings
 from pingan_transforms.warehouse import connect
@@ -615,8 +616,19 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
         )
     publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
     assert len(mailbox.received) == 1  # August: only majuqiao was ranked
+    rankings = settings.output_dir / "rankings"
+    mailed = {p.name: p.read_bytes() for p in rankings.glob("majuqiao_2024-08.*")}
+    assert sorted(mailed) == ["majuqiao_2024-08.csv", "majuqiao_2024-08.json",
+                              "majuqiao_2024-08.xlsx"]  # fmt: skip
     with connect(warehouse) as conn:  # late corrections arrive with September's run
         _correct_august(conn, "77.00", 41)  # 2 points: material under the shipped policy
+
+    # a run of August now writes August's files as they were mailed, not the new numbers,
+    # even when the output folder was lost
+    for _ in range(2):
+        written = exports.export_month(warehouse, AUG, settings.output_dir)
+        assert {p.name: p.read_bytes() for p in written} == mailed
+        shutil.rmtree(settings.output_dir)
 
     start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
     requests = draft_bulletins(start, RUN)
@@ -649,6 +661,11 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
     assert "（第1次修订）" in str(revised["Subject"])
     html = revised.get_body(preferencelist=("html",)).get_content()
     assert "社会治安得分项（指标值 36→41）" in html and "45.00" in html and "47.00" in html
+    # the month's ranking files are now the revision's, as attached
+    xlsx = _attachments(revised)["2024年8月通州区平安指数排名（第1次修订）.xlsx"]
+    assert (
+        (rankings / "majuqiao_2024-08.xlsx").read_bytes() == xlsx != mailed["majuqiao_2024-08.xlsx"]
+    )
     rows = [r for r in _publications(warehouse) if r[2] == AUG.first_day]
     assert [r[3] for r in rows] == [1, 2]
     with connect(warehouse) as conn:
@@ -665,6 +682,7 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
 def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
     warehouse, mailbox
 ) -> None:
+    from pingan_transforms.quality.outcomes import record_gate
     from pingan_transforms.tasks import draft_bulletins
     from pingan_transforms.transform import run_dbt
 
@@ -672,6 +690,41 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
     publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
     with connect(warehouse) as conn:
         _correct_august(conn, "76.00", 38)  # 1 point, same rank and grade: not material
+    with pytest.raises(RuntimeError), record_gate(warehouse, SEP, RUN):
+        raise RuntimeError("police incidents: 2024-09 not delivered")  # a gate that failed
+    run_dbt(
+        [
+            "build",
+            "--select",
+            "stg_publish__publications",
+            "stg_publish__publication_units",
+            "stg_publish__publication_items",
+            "stg_publish__revision_reviews",
+            "stg_publish__drafts",
+            "stg_publish__gate_results",
+            "int_publications_latest_selected",
+            "publication_revisions",
+            "publication_revision_items",
+            "region_index_published",
+            "month_status",
+        ],
+        warehouse,
+    )  # fmt: skip  (views: what follows is read through them as it happens)
+
+    def status() -> list[tuple]:
+        with connect(warehouse) as conn:
+            return conn.execute(
+                "select scheme_code, month_start, month_status, published_revision, "
+                "is_revision_awaiting, is_gate_passed, gate_reason from marts.month_status "
+                "order by 1, 2"
+            ).fetchall()
+
+    gate = "RuntimeError: police incidents: 2024-09 not delivered"
+    assert status() == [
+        ("majuqiao", AUG.first_day, "published", 1, False, None, None),
+        ("majuqiao", SEP.first_day, "gate_failed", None, False, False, gate),
+        ("xiaolan", SEP.first_day, "gate_failed", None, False, False, gate),
+    ]
 
     draft_bulletins(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")), RUN)
     ((month, published, material, draft_id, changes),) = _reviews(warehouse)
@@ -683,15 +736,10 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
             "select count(*) from publish.drafts where month_start = %s and revision > 1",
             (AUG.first_day,),
         ).fetchone() == (0,)
+    assert [row[2] for row in status()] == ["published", "awaiting_signoff", "awaiting_signoff"]
 
-    # the revision marts show the candidate, what moved, and the review's verdict
-    run_dbt(
-        ["build", "--select", "stg_publish__publications", "stg_publish__publication_units",
-         "stg_publish__publication_items", "stg_publish__revision_reviews",
-         "int_publications_latest_selected", "publication_revisions",
-         "publication_revision_items"],
-        warehouse,
-    )  # fmt: skip
+    # the revision marts show the candidate, what moved, and the review's verdict; the
+    # published index still shows what went out
     with connect(warehouse) as conn:
         units = conn.execute(
             "select region_code, published_revision, published_score, current_score, "
@@ -705,6 +753,12 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
             "item_score_change, published_metric_value, current_metric_value "
             "from marts.publication_revision_items"
         ).fetchall()
+        published = conn.execute(
+            "select region_code, score, grade, rank_in_peer_group, scheme_version, "
+            "peer_group_name, published_revision, signed_by from marts.region_index_published "
+            "where month_start = %s order by rank_in_peer_group",
+            (AUG.first_day,),
+        ).fetchall()
     assert len(units) == 4 and [u for u in units if u[7]] == [
         ("110112115", 1, Decimal("75.00"), Decimal("76.00"), Decimal("1.00"), 0, False, True,
          1, False, None),
@@ -714,6 +768,11 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
         ("110112115", "A1a", Decimal("45.00"), Decimal("46.00"), Decimal("1.00"), None,
          Decimal("38.0000")),
     ]  # fmt: skip
+    assert [(code, score) for code, score, *_ in published] == [
+        ("110112114", Decimal("89.00")), ("110112209", Decimal("88.00")),
+        ("110112115", Decimal("75.00")), ("110112110", Decimal("70.00")),
+    ]  # fmt: skip
+    assert {row[4:] for row in published} == {(2, "通州区", 1, "王五")}
 
 
 def test_the_revision_policy_names_why_a_change_is_material(tmp_path: Path) -> None:

@@ -115,3 +115,50 @@ create table if not exists publish.revision_reviews (
     dag_run_id      text,
     primary key (scheme_code, month_start, checksum)
 );
+
+-- The files each publication was drafted with (bulletin HTML and PDF, ranking xlsx, csv
+-- and json), byte for byte: a run of a published month writes these back instead of
+-- files of numbers nobody signed (pingan_transforms/publish/archive.py).
+create table if not exists publish.publication_files (
+    scheme_code     text        not null,
+    month_start     date        not null,
+    revision        integer     not null,
+    kind            text        not null,  -- html, pdf, xlsx, csv, json
+    path            text        not null,  -- where it was drafted, under the output folder
+    content         bytea       not null,
+    sha256          text        not null,
+    primary key (scheme_code, month_start, revision, kind),
+    foreign key (scheme_code, month_start, revision)
+        references publish.publications (scheme_code, month_start, revision)
+);
+
+-- Every run of a month's quality gate: passed, or why not (the error's message). A
+-- month whose gate failed keeps its scores in the marts but is not published;
+-- marts.month_status says so (pingan_transforms/quality/outcomes.py).
+create table if not exists publish.gate_results (
+    gate_result_id  bigint generated always as identity primary key,
+    month_start     date        not null,
+    passed          boolean     not null,
+    reason          text,
+    dag_run_id      text,
+    checked_at      timestamptz not null default now(),
+    check (passed = (reason is null))
+);
+
+-- The published rows in full (issue 17, "as published"): each unit's row of
+-- marts.region_index_monthly and each item's and category's row as the revision
+-- published them, as JSON (the marts' columns may grow; a snapshot keeps what was
+-- there). marts.region_index_published reads them.
+alter table publish.publication_units add column if not exists row jsonb;
+alter table publish.publication_items add column if not exists row jsonb;
+create table if not exists publish.publication_categories (
+    scheme_code     text        not null,
+    month_start     date        not null,
+    revision        integer     not null,
+    region_code     text        not null,
+    category_code   text        not null,
+    row             jsonb       not null,
+    primary key (scheme_code, month_start, revision, region_code, category_code),
+    foreign key (scheme_code, month_start, revision)
+        references publish.publications (scheme_code, month_start, revision)
+);

@@ -582,12 +582,25 @@ def write_ranking_files(ranking: PublishedRanking, directory: Path) -> list[Path
 
 
 def export_month(target: WarehouseTarget, month: Month, out_dir: Path) -> list[Path]:
-    """Every scheme published for the month, as files under ``<out_dir>/rankings/``.
+    """Every scheme ranked in the month, as files under ``<out_dir>/rankings/``.
 
-    Reads every scheme first, then writes, so no file waits on the database; returns
-    the paths written, empty when nothing was published for the month.
+    A scheme already published for the month gets the files of its revision in force,
+    byte for byte as mailed (publish/archive.py): later data do not change them. The
+    others are read first, then written, so no file waits on the database. Returns the
+    paths written, empty when nothing was ranked for the month.
     """
+    from pingan_transforms.publish import archive
+
+    kept: list[Path] = []
+    rankings = []
     with connect(target) as conn:
-        rankings = [read_published(conn, code, month) for code in published_schemes(conn, month)]
+        for code in published_schemes(conn, month):
+            restored = archive.restore(conn, code, month, out_dir)
+            if restored is not None:
+                kept += [p for p in restored if p.parent == out_dir / "rankings"]
+            else:
+                rankings.append(read_published(conn, code, month))
     directory = out_dir / "rankings"
-    return [path for r in rankings if r is not None for path in write_ranking_files(r, directory)]
+    return kept + [
+        path for r in rankings if r is not None for path in write_ranking_files(r, directory)
+    ]

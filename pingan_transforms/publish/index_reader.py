@@ -57,6 +57,18 @@ def read_units(
         return cur.execute(query, (scheme_code, month.first_day)).fetchall()
 
 
+def keep_unit_rows(conn: psycopg.Connection, scheme_code: str, month: Month, revision: int) -> None:
+    """Copy each unit's row, in full, into the revision's snapshot
+    (``publish.publication_units.row``: what ``marts.region_index_published`` shows)."""
+    query = sql.SQL(
+        "update publish.publication_units as u set row = to_jsonb(m) from {} as m "
+        "where u.scheme_code = %s and u.month_start = %s and u.revision = %s "
+        "and m.scheme_code = u.scheme_code and m.month_start = u.month_start "
+        "and m.region_code = u.region_code"
+    ).format(_table())
+    conn.execute(query, (scheme_code, month.first_day, revision))
+
+
 def score_history(
     conn: psycopg.Connection, scheme_code: str, after: Month, through: Month
 ) -> list[dict[str, Any]]:

@@ -50,7 +50,8 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pingan_transforms.months import Month
-from pingan_transforms.publish.index_reader import read_units
+from pingan_transforms.publish import archive
+from pingan_transforms.publish.index_reader import keep_unit_rows, read_units
 from pingan_transforms.publish.wording import revision_suffix
 from pingan_transforms.settings import Settings
 from pingan_transforms.warehouse import WarehouseTarget, connect
@@ -426,7 +427,7 @@ class Draft:
     revision: int
     checksum: str
     subject: str
-    files: dict[str, str]  # html, pdf, xlsx: paths as rendered
+    files: dict[str, str]  # html, pdf, xlsx, csv, json: paths as rendered
     changes: tuple[dict[str, Any], ...] = ()
 
     def summary(self) -> dict[str, object]:
@@ -690,13 +691,13 @@ def _draft_scheme(
         directory = settings.output_dir / "rankings"
         if revision > 1:
             directory = directory / "revisions" / f"r{revision}"
-        paths = write_ranking_files(ranking, directory)
-        xlsx = next(p for p in paths if p.suffix == ".xlsx")
+        paths = {p.suffix.lstrip("."): p for p in write_ranking_files(ranking, directory)}
         bulletin = render_bulletin(
             target, code, month, settings.output_dir, revision=revision,
             changes=_as_changes(records),
         )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept  # fmt: skip
-        files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path), "xlsx": str(xlsx)}
+        files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path),
+                 **{kind: str(path) for kind, path in paths.items()}}  # fmt: skip
         conn.execute(
             "update publish.drafts set status = 'superseded' "
             "where scheme_code = %s and month_start = %s and status = 'awaiting'",
@@ -828,12 +829,15 @@ def send_draft(
         _record(conn, content, draft.revision, data_cutoff(conn), addresses, draft.subject,
                 sent_at, str(message["Message-ID"]), records, list(draft.changes),
                 signature.by, signed_at)  # fmt: skip
+        archive.keep(conn, code, month, draft.revision, draft.files, settings.output_dir)
         conn.execute(
             "update publish.drafts set status = 'approved', decided_by = %s, decided_at = %s "
             "where draft_id = %s",
             (signature.by, signed_at, draft_id),
         )
         sent = send(message, settings.smtp_conn_id)  # raises: the transaction rolls back
+    with connect(target) as conn:  # the month's files are now this revision's
+        archive.restore(conn, code, month, settings.output_dir)
     return PublicationResult(
         scheme_code=code,
         scheme_version=content.scheme_version,
@@ -962,16 +966,27 @@ def _record(
             Jsonb(files), Jsonb(changes), signed_by, signed_at,
         ),
     )  # fmt: skip
+    key = (revision, content.scheme_code, content.month.first_day)
     conn.execute(
         """
         insert into publish.publication_items (scheme_code, month_start, revision,
-            region_code, item_code, item_name, item_score, metric_value)
+            region_code, item_code, item_name, item_score, metric_value, row)
         select scheme_code, month_start, %s, region_code, item_code, item_name, item_score,
-            metric_value
-        from marts.region_index_items
+            metric_value, to_jsonb(i)
+        from marts.region_index_items as i
         where scheme_code = %s and month_start = %s
         """,
-        (revision, content.scheme_code, content.month.first_day),
+        key,
+    )
+    conn.execute(
+        """
+        insert into publish.publication_categories (scheme_code, month_start, revision,
+            region_code, category_code, row)
+        select scheme_code, month_start, %s, region_code, category_code, to_jsonb(c)
+        from marts.region_index_categories as c
+        where scheme_code = %s and month_start = %s
+        """,
+        key,
     )
     with conn.cursor() as cur:
         cur.executemany(
@@ -986,3 +1001,4 @@ def _record(
                 for u in content.units
             ],
         )  # fmt: skip
+    keep_unit_rows(conn, content.scheme_code, content.month, revision)

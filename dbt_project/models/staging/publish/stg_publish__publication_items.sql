@@ -16,7 +16,8 @@ final as (
         item_code,
         item_name,
         item_score,
-        metric_value
+        metric_value,
+        row                                     as published_row
     from source
 
 )

@@ -16,7 +16,8 @@ final as (
         region_name,
         score,
         rank,
-        grade
+        grade,
+        row                                     as published_row
     from source
 
 )
