@@ -1153,6 +1153,7 @@ def test_bi_setup_creates_the_bi_login_and_rotates_its_password(
     apply_init_scripts(new_database)
     with connect(new_database, autocommit=True) as conn:
         conn.execute("create table marts.ranking as select 1 as n")  # built by the owner
+        conn.execute("grant select on marts.ranking to pingan_bi_reader")  # dbt's +grants
     user = f"pingan_bi_test_{uuid.uuid4().hex[:8]}"
 
     def password() -> str | None:

@@ -9,6 +9,9 @@ import shutil
 import socket
 from pathlib import Path
 
+import psycopg
+import pytest
+
 from pingan_simulate.mailbox import mail_catcher
 from pingan_simulate.sources import simulated_sources
 from pingan_transforms.months import Month
@@ -177,6 +180,17 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
             assert checksum == current[Month.of(month_start)]
         mailed = len(mailbox.received)
         assert mailed == len(published)  # every publication mailed once, every mail recorded
+        with connect(warehouse) as conn:  # what the BI role reads: the published numbers
+            conn.execute("set role pingan_bi_reader")
+            assert conn.execute(
+                "select count(*) from marts.region_index_published where scheme_code = 'majuqiao'"
+            ).fetchone() == (3 * len(towns),)
+            assert conn.execute(
+                "select month_start, month_status from marts.month_status "
+                "where scheme_code = 'majuqiao' order by 1"
+            ).fetchall() == [(m.first_day, "published") for m in MONTHS]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("select 1 from marts.region_index_monthly")
         with connect(warehouse) as conn:  # each signed off (签发) before it went out
             signers = conn.execute(
                 "select distinct p.signed_by, d.status from publish.publications p "

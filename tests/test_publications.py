@@ -703,13 +703,16 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
             "stg_publish__drafts",
             "stg_publish__gate_results",
             "int_publications_latest_selected",
+            "int_publication_items_in_force_selected",
             "publication_revisions",
             "publication_revision_items",
             "region_index_published",
             "month_status",
+            "stg_publish__publication_categories",
+            "region_index_details_published",
         ],
         warehouse,
-    )  # fmt: skip  (views: what follows is read through them as it happens)
+    )  # views: what follows is read through them as it happens
 
     def status() -> list[tuple]:
         with connect(warehouse) as conn:
@@ -773,6 +776,17 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
         ("110112115", Decimal("75.00")), ("110112110", Decimal("70.00")),
     ]  # fmt: skip
     assert {row[4:] for row in published} == {(2, "通州区", 1, "王五")}
+    with connect(warehouse) as conn:
+        details = conn.execute(
+            "select item_code, category_name, category_score, item_score, points, "
+            "published_revision from marts.region_index_details_published "
+            "where month_start = %s and region_code = '110112115' order by item_code",
+            (AUG.first_day,),
+        ).fetchall()
+    assert details == [  # as published: 45.00 and 30.00 of 75.00, not today's 46.00
+        ("A1a", "社会治安", Decimal("45.00"), Decimal("45.00"), Decimal("60.00"), 1),
+        ("B1a", "群众安全感", Decimal("30.00"), Decimal("30.00"), Decimal("40.00"), 1),
+    ]
 
 
 def test_the_revision_policy_names_why_a_change_is_material(tmp_path: Path) -> None:

@@ -28,11 +28,16 @@ create view staging.stg_publish__publications as
     select scheme_code, month_start, revision, subject from publish.publications;
 create table intermediate.int_police_incidents_quarantined as
     select 'P1'::text as incident_id, 'unknown region'::text as reason;
-create table marts.region_index_items as
+create table marts.region_index_published as
     select 'majuqiao'::text as scheme_code, date '2024-01-01' as month_start,
-           '110101'::text as region_code, 'A1'::text as item_code, 87.5::numeric as score;
+           '110101'::text as region_code, 87.5::numeric as score;
+create table marts.region_index_monthly as
+    select 'majuqiao'::text as scheme_code, date '2024-11-01' as month_start,
+           '110101'::text as region_code, 61.0::numeric as score;
 create view marts.publications as
     select scheme_code, month_start, revision, subject from staging.stg_publish__publications;
+-- dbt's +grants: the published numbers and the publications, not the current scores
+grant select on marts.region_index_published, marts.publications to pingan_bi_reader;
 reset role;
 """
 
@@ -52,6 +57,7 @@ def warehouse(databases: tuple[WarehouseTarget, WarehouseTarget]) -> WarehouseTa
         )
         # A mart built by the owner of the warehouse (dbt run as that user, as in the demo).
         conn.execute("create table marts.owner_built as select 1 as n")
+        conn.execute("grant select on marts.owner_built to pingan_bi_reader")  # +grants
         conn.execute("create table seeds.item_labels as select 'A1'::text as item_code")
     return warehouse
 
@@ -106,10 +112,18 @@ def test_group_roles_exist_without_login_and_the_script_is_idempotent(
     assert rows == [(name, False, False, False, False) for name in sorted(GROUPS)]
 
 
-def test_bi_reader_reads_marts_and_nothing_else(login: Login) -> None:
+def test_bi_reader_reads_the_marts_dbt_grants_it_and_nothing_else(
+    warehouse: WarehouseTarget, login: Login
+) -> None:
     bi = login("pingan_bi_reader")
-    assert bi.execute("select score from marts.region_index_items").fetchall() == [(87.5,)]
+    assert bi.execute("select score from marts.region_index_published").fetchall() == [(87.5,)]
     assert bi.execute("select count(*) from marts.owner_built").fetchone() == (1,)
+    # the current scores (a month whose gate failed among them) are not for BI, and a
+    # mart dbt did not grant is not readable by default
+    denied(bi, "select * from marts.region_index_monthly")
+    with connect(warehouse, autocommit=True) as owner:
+        owner.execute("create table marts.ungranted as select 1 as n")
+    denied(bi, "select * from marts.ungranted")
     # A view runs with its owner's rights: no grant on staging or publish is needed.
     assert bi.execute("select subject from marts.publications").fetchall() == [("1月通报",)]
 
@@ -127,7 +141,7 @@ def test_bi_reader_reads_marts_and_nothing_else(login: Login) -> None:
     ):
         denied(bi, f"select * from {relation} limit 1")
     denied(bi, "create table marts.mine (n int)")
-    denied(bi, "insert into marts.region_index_items (scheme_code) values ('x')")
+    denied(bi, "insert into marts.region_index_published (scheme_code) values ('x')")
     denied(bi, "delete from marts.owner_built")
 
 
@@ -179,15 +193,20 @@ def test_transformer_reads_sources_rebuilds_dbt_layers_and_cannot_write_raw(
     for schema in ("staging", "intermediate", "marts", "seeds"):
         dbt.execute(f"create table {schema}.scratch as select 1 as n")  # type: ignore[arg-type]
         dbt.execute(f"drop table {schema}.scratch")  # type: ignore[arg-type]
-    # Replace a mart the way dbt's table materialisation does, then a view.
+    # Replace a mart the way dbt's table materialisation does (with its +grants), then a view.
     dbt.execute(
-        "create table marts.region_index_items__dbt_tmp as "
+        "create table marts.region_index_published__dbt_tmp as "
         "select 'majuqiao'::text as scheme_code, date '2024-02-01' as month_start, "
-        "'110101'::text as region_code, 'A1'::text as item_code, 90::numeric as score"
+        "'110101'::text as region_code, 90::numeric as score"
     )
-    dbt.execute("alter table marts.region_index_items rename to region_index_items__dbt_backup")
-    dbt.execute("alter table marts.region_index_items__dbt_tmp rename to region_index_items")
-    dbt.execute("drop table marts.region_index_items__dbt_backup")
+    dbt.execute(
+        "alter table marts.region_index_published rename to region_index_published__dbt_backup"
+    )
+    dbt.execute(
+        "alter table marts.region_index_published__dbt_tmp rename to region_index_published"
+    )
+    dbt.execute("drop table marts.region_index_published__dbt_backup")
+    dbt.execute("grant select on marts.region_index_published to pingan_bi_reader")
     dbt.execute(
         "create or replace view staging.stg_publish__publications as select scheme_code, "
         "month_start, revision, subject from publish.publications where revision >= 1"
@@ -204,7 +223,7 @@ def test_transformer_reads_sources_rebuilds_dbt_layers_and_cannot_write_raw(
     denied(dbt, "create table raw.transformed (n int)")
     denied(dbt, "insert into publish.publications (scheme_code) values ('x')")
 
-    # The rebuilt mart is readable by BI without a new grant (default privileges).
+    # The rebuilt mart is readable by BI with the grant dbt gives it.
     bi = login("pingan_bi_reader")
-    assert bi.execute("select score from marts.region_index_items").fetchall() == [(90,)]
+    assert bi.execute("select score from marts.region_index_published").fetchall() == [(90,)]
     assert bi.execute("select count(*) from marts.publications").fetchone() == (1,)

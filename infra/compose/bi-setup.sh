@@ -2,7 +2,7 @@
 # The bi-setup service of docker-compose.yml (profile "bi"), run on every
 # `docker compose --profile bi up` before the BI tool starts: creates, or updates the
 # password of, the warehouse log-in user the BI tool reads the marts as, a member of
-# pingan_bi_reader (infra/warehouse/013_roles.sql: select on marts, nothing else).
+# pingan_bi_reader (infra/warehouse/013_roles.sql: the marts dbt grants it, nothing else).
 # An init script of the warehouse would run only once, on an empty data volume; this
 # also applies a changed BI_READER_PASSWORD.
 #

@@ -1,5 +1,5 @@
 -- The BI tool's log-in user (infra/compose/bi-setup.sh, psql -v ON_ERROR_STOP=1): member
--- of pingan_bi_reader, which reads marts and nothing else (infra/warehouse/013_roles.sql).
+-- of pingan_bi_reader, which reads the published marts and nothing else (013_roles.sql).
 -- Idempotent: creates the user or resets its password. Name and password come from the
 -- environment (BI_READER_USER, BI_READER_PASSWORD) through psql's \getenv.
 \getenv bi_user BI_READER_USER

@@ -8,11 +8,15 @@
 --   pingan_transformer  dbt: reads raw, schemes, publish (the source of marts.publications)
 --                       and seeds; creates and replaces relations in staging,
 --                       intermediate, marts and seeds.
---   pingan_bi_reader    BI tools: reads marts only (tables and views, incl.
---                       marts.publications and marts.region_index_items); nothing in raw,
---                       staging, intermediate (quarantine models), seeds, schemes, publish.
---                       Views run with their owner's rights, so marts.publications reads
---                       publish.publications without the reader being granted publish.
+--   pingan_bi_reader    BI tools: reads the marts dbt grants it (`+grants` in
+--                       dbt_project.yml): the published numbers (region_index_published),
+--                       month_status, publications, the revision candidates and the
+--                       period reports; not the current score tables (region_index_monthly,
+--                       _categories, _items: they hold months nobody published, e.g. one
+--                       whose gate failed), and nothing in raw, staging, intermediate,
+--                       seeds, schemes, publish. Views run with their owner's rights, so
+--                       marts.publications reads publish.publications without the reader
+--                       being granted publish.
 --
 -- Who owns what. The user that applies these scripts (the pipeline's configured user;
 -- `postgres` on the embedded server) owns the schemas and every table created here:
@@ -58,10 +62,21 @@ alter default privileges in schema raw, schemes, publish, seeds
     grant select on tables to pingan_transformer;
 grant usage, create on schema staging, intermediate, marts, seeds to pingan_transformer;
 
--- pingan_bi_reader: marts only.
+-- pingan_bi_reader: the marts dbt grants it, nothing by default (a warehouse set up
+-- before the published views gave it every mart: those grants are taken back here).
 grant usage on schema marts to pingan_bi_reader;
-grant select on all tables in schema marts to pingan_bi_reader;
-alter default privileges in schema marts grant select on tables to pingan_bi_reader;
+alter default privileges in schema marts revoke select on tables from pingan_bi_reader;
+do $$
+declare
+    current_table text;
+begin
+    foreach current_table in array array['region_index_monthly', 'region_index_categories',
+                                         'region_index_items'] loop
+        if to_regclass('marts.' || current_table) is not null then
+            execute format('revoke select on marts.%I from pingan_bi_reader', current_table);
+        end if;
+    end loop;
+end $$;
 
 -- Default privileges for tables the group roles create themselves (ALTER DEFAULT
 -- PRIVILEGES FOR ROLE needs membership of that role; a superuser has it, a CREATEROLE
@@ -71,7 +86,7 @@ begin
     alter default privileges for role pingan_loader in schema raw
         grant select on tables to pingan_transformer;
     alter default privileges for role pingan_transformer in schema marts
-        grant select on tables to pingan_bi_reader;
+        revoke select on tables from pingan_bi_reader;
 exception
     when insufficient_privilege then
         raise notice '% is not a member of pingan_loader / pingan_transformer: '

@@ -8,30 +8,15 @@
 
 with
 
-latest as (
+published as (
 
-    select * from {{ ref('int_publications_latest_selected') }}
-
-),
-
-published_items as (
-
-    select * from {{ ref('stg_publish__publication_items') }}
+    select * from {{ ref('int_publication_items_in_force_selected') }}
 
 ),
 
 current_items as (
 
     select * from {{ ref('region_index_items') }}
-
-),
-
-published as (
-
-    select published_items.*
-    from published_items
-    inner join latest
-        using (scheme_code, month_start, revision)
 
 ),
 

@@ -22,7 +22,7 @@ published_units as (
 
 published_items as (
 
-    select * from {{ ref('stg_publish__publication_items') }}
+    select * from {{ ref('int_publication_items_in_force_selected') }}
 
 ),
 
@@ -100,8 +100,6 @@ items_moved as (
             where current_items.item_score is distinct from published_items.item_score
         ) as items_moved
     from published_items
-    inner join latest
-        using (scheme_code, month_start, revision)
     left join current_items
         on published_items.scheme_code = current_items.scheme_code
         and published_items.month_start = current_items.month_start
