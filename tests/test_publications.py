@@ -678,6 +678,27 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
     assert len(_reviews(warehouse)) == 1 and len(mailbox.received) == 2
     assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "张三"]) == 1
 
+    # the revision triangle: each vintage of August's 马驹桥镇, and what the marts give now
+    from pingan_transforms.transform import run_dbt
+
+    run_dbt(
+        ["build", "--select", "stg_publish__publications", "stg_publish__publication_units",
+         "int_publications_latest_selected", "publication_vintages"],
+        warehouse,
+    )  # fmt: skip
+    with connect(warehouse) as conn:
+        vintages = conn.execute(
+            "select vintage, revision, score, score_change_since_first, sent_at is not null "
+            "from marts.publication_vintages where month_start = %s "
+            "and region_code = '110112115' order by vintage",
+            (AUG.first_day,),
+        ).fetchall()
+    assert vintages == [
+        ("current", None, Decimal("77.00"), Decimal("2.00"), False),
+        ("r1", 1, Decimal("75.00"), Decimal("0.00"), True),
+        ("r2", 2, Decimal("77.00"), Decimal("2.00"), True),
+    ]
+
 
 def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
     warehouse, mailbox
