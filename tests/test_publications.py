@@ -761,6 +761,18 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
             (AUG.first_day,),
         ).fetchone() == (0,)
     assert [row[2] for row in status()] == ["published", "awaiting_signoff", "awaiting_signoff"]
+    # September's bulletin states the correction once, in its 数据更正说明
+    with connect(warehouse) as conn:
+        (files,) = conn.execute(
+            "select files from publish.drafts where scheme_code = 'majuqiao' "
+            "and month_start = %s and status = 'awaiting'",
+            (SEP.first_day,),
+        ).fetchone()
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    section = html[html.index("数据更正说明") :]
+    assert "未达修订标准" in section
+    for shown in ("2024年8月", "马驹桥镇", "得分", "75.00", "76.00"):
+        assert shown in section, shown
 
     # the revision marts show the candidate, what moved, and the review's verdict; the
     # published index still shows what went out

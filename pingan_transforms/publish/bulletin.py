@@ -36,6 +36,7 @@ from markupsafe import Markup, escape
 from pingan_transforms.fileio import atomic_write_bytes
 from pingan_transforms.months import Month
 from pingan_transforms.publish.bulletin_data import (
+    Correction,
     NothingPublished,
     RevisionChange,
     read_bulletin_data,
@@ -117,6 +118,7 @@ def render_bulletin(
     revision: int = 1,
     changes: Sequence[RevisionChange] = (),
     *,
+    corrections: Sequence[Correction] = (),
     issued: date | None = None,
 ) -> Bulletin:
     """The scheme's bulletin for the month: ``<out_dir>/bulletins/<stem>.html|.pdf``.
@@ -130,7 +132,7 @@ def render_bulletin(
         data = read_bulletin_data(conn, scheme_code, month)
     if issued is not None:
         data = replace(data, issued=issued)
-    document = compose(data, month, revision, changes)
+    document = compose(data, month, revision, changes, corrections)
     return write_bulletin(
         document, Path(out_dir) / "bulletins", bulletin_stem(scheme_code, month, revision)
     )

@@ -46,6 +46,15 @@ class RevisionChange:
     after: str
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A change to an earlier published month below the revision policy's threshold:
+    not revised, stated in the next bulletin's 数据更正说明."""
+
+    month: Month
+    change: RevisionChange
+
+
 def movers(units: Iterable[PublishedUnit]) -> list[PublishedUnit]:
     """The biggest risers then the biggest fallers (by rank change), MOVERS of each."""
     moved = [u for u in units if u.row.rank_change]

@@ -18,6 +18,7 @@ from pingan_transforms.months import Month
 from pingan_transforms.publish import charts
 from pingan_transforms.publish.bulletin_data import (
     BulletinData,
+    Correction,
     ItemChange,
     RevisionChange,
     UnitStatus,
@@ -110,6 +111,7 @@ class _Context:
     month: Month
     revision: int
     changes: Sequence[RevisionChange]
+    corrections: Sequence[Correction] = ()
 
     @property
     def ranking(self) -> PublishedRanking:
@@ -648,16 +650,36 @@ def _revision_section(ctx: _Context) -> Section | None:
     return Section("本次修订说明", (intro, table))
 
 
+def _corrections_section(ctx: _Context) -> Section | None:
+    """数据更正说明: changes to earlier published months too small for a revision
+    (the revision policy), stated once so that nothing changes silently."""
+    if not ctx.corrections:
+        return None
+    intro = para(
+        "以下往期已发布数据因迟报或更正有小幅变化，未达修订标准，不另行修订通报，"
+        "现予说明；此前通报的排名和等级不变。"
+    )
+    rows = tuple(
+        (Cell(month_text(c.month)), Cell(c.change.region_name, align="left"),
+         Cell(CHANGE_FIELDS.get(c.change.field, c.change.field)), Cell(c.change.before),
+         Cell(c.change.after, bold=True))
+        for c in ctx.corrections
+    )  # fmt: skip
+    table = Table(("月份", "单位", "项目", "原发布", "现数据"), rows, (1.2, 2.0, 1.0, 1.2, 1.2),
+                  "往期数据更正")  # fmt: skip
+    return Section("数据更正说明", (intro, table))
+
+
 def _cn_number(n: int) -> str:
     return CN_NUMERALS[n - 1] if n <= len(CN_NUMERALS) else str(n)
 
 
 def compose(
     data: BulletinData, month: Month, revision: int = 1,
-    changes: Sequence[RevisionChange] = (),
+    changes: Sequence[RevisionChange] = (), corrections: Sequence[Correction] = (),
 ) -> Document:  # fmt: skip
     """The bulletin as a :class:`Document` (pure: no database, no files)."""
-    ctx = _Context(data, month, revision, changes)
+    ctx = _Context(data, month, revision, changes, corrections)
     ranking = data.ranking
     subject = f"{month_text(month)}{ctx.area}{ctx.label}通报"
     issue = f"{month.year}年第{month.month}期"
@@ -683,6 +705,7 @@ def compose(
         _trend_section(ctx),
         _rate_section(ctx),
         _warning_section(ctx),
+        _corrections_section(ctx),
     ]
     sections = [s for s in parts if s is not None]
     numbered = tuple(

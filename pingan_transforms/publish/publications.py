@@ -59,7 +59,7 @@ from pingan_transforms.warehouse import WarehouseTarget, connect
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-    from pingan_transforms.publish.bulletin_data import RevisionChange
+    from pingan_transforms.publish.bulletin_data import Correction, RevisionChange
     from pingan_transforms.publish.config import RevisionPolicy
     from pingan_transforms.publish.exports import PublishedRanking
     from pingan_transforms.publish.mail import Sent
@@ -603,6 +603,37 @@ def _review(
     return Review(code, month, latest.revision, bool(reasons), reasons, tuple(changes), draft)
 
 
+def pending_corrections(
+    conn: psycopg.Connection, scheme_code: str, month: Month
+) -> list[Correction]:
+    """The changes to earlier published months of the scheme that its last review found
+    immaterial since its last bulletin was sent: the next bulletin's 数据更正说明 (units'
+    score, rank and grade; the items stay in marts.publication_revision_items)."""
+    from pingan_transforms.publish.bulletin_data import Correction
+
+    rows = conn.execute(
+        """
+        select month_start, material, changes from (
+            select distinct on (month_start) month_start, material, changes
+            from publish.revision_reviews
+            where scheme_code = %s and month_start < %s
+                and reviewed_at > coalesce(
+                    (select max(sent_at) from publish.publications where scheme_code = %s),
+                    '-infinity')
+            order by month_start, reviewed_at desc
+        ) as latest
+        where not material
+        order by month_start
+        """,
+        (scheme_code, month.first_day, scheme_code),
+    ).fetchall()
+    return [
+        Correction(Month.of(start), change)
+        for start, _, records in rows
+        for change in _as_changes([r for r in records if r["field"] != "item"])
+    ]
+
+
 def _supersede_office_drafts(conn: psycopg.Connection, code: str, month: Month) -> None:
     """A revision waiting for an office no longer matches the marts: withdraw it."""
     conn.execute(
@@ -695,6 +726,7 @@ def _draft_scheme(
         bulletin = render_bulletin(
             target, code, month, settings.output_dir, revision=revision,
             changes=_as_changes(records),
+            corrections=pending_corrections(conn, code, month) if revision == 1 else (),
         )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept  # fmt: skip
         files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path),
                  **{kind: str(path) for kind, path in paths.items()}}  # fmt: skip
