@@ -198,8 +198,26 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
             ).fetchall()
         assert signers == [(os.environ["PINGAN_SIGNOFF_AUTO_APPROVE"], "approved")]
 
-        # re-running a month changes nothing: no duplicate rows, identical marts, no mail
-        run_month(settings, SEP)
+        # re-running a month changes nothing: no duplicate rows, identical marts, no mail;
+        # August, published before September's late corrections changed its numbers,
+        # gets back its ranking files as they were mailed, byte for byte
+        rankings = settings.output_dir / "rankings"
+        mailed_files = {p.name: p.read_bytes() for p in rankings.glob(f"majuqiao_{AUG}.*")}
+        with connect(warehouse) as conn:
+            kept = dict(
+                conn.execute(
+                    "select kind, content from publish.publication_files "
+                    "where scheme_code = 'majuqiao' and month_start = %s and revision = 1",
+                    (AUG.first_day,),
+                ).fetchall()
+            )
+        assert {
+            f"majuqiao_{AUG}.{kind}": bytes(kept[kind]) for kind in ("xlsx", "csv", "json")
+        } == mailed_files
+        for path in rankings.glob(f"majuqiao_{AUG}.*"):
+            path.unlink()
+        run_month(settings, AUG)
+        assert {p.name: p.read_bytes() for p in rankings.glob(f"majuqiao_{AUG}.*")} == mailed_files
         assert len(mailbox.received) == mailed
         with connect(warehouse) as conn:
             assert conn.execute(MART_QUERY).fetchall() == before
