@@ -170,6 +170,12 @@ def _office_draft(settings: Settings, args: argparse.Namespace) -> int | None:
     except DraftOutdated as exc:
         print(f"pingan: {exc}", file=sys.stderr)
         return 1
+    except ConfigError as exc:
+        if args.catch_mail:
+            raise
+        raise ConfigError(
+            f"{exc}; after `make demo`, whose mail server has stopped, add --catch-mail"
+        ) from None
     if result is None:
         print(f"{args.scheme} {month} draft {found[0]} sent back (退回) by {args.by}: "
               f"{args.reason}")  # fmt: skip

@@ -602,7 +602,7 @@ def _reviews(warehouse) -> list[tuple]:
 
 
 def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mails_revision_1(
-    warehouse, mailbox, capsys
+    warehouse, mailbox, capsys, monkeypatch
 ) -> None:
     from pingan_transforms.cli import main
     from pingan_transforms.tasks import draft_bulletins
@@ -652,6 +652,11 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
     (line,) = [x for x in capsys.readouterr().out.splitlines() if "2024-08  r2" in x]
     assert f"{draft_id:>5}" in line and "r2  awaiting   office" in line
 
+    # without a mail server nothing is signed, and the message says what to do
+    with monkeypatch.context() as env:
+        env.delenv("AIRFLOW_CONN_PINGAN_SMTP")
+        assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "张三"]) == 2
+    assert "add --catch-mail" in capsys.readouterr().err
     # the office signs it off: mailed as the first revision, the item behind the change
     assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "张三"]) == 0
     assert "revision 2 signed off (签发) by 张三" in capsys.readouterr().out
