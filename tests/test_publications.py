@@ -730,6 +730,7 @@ def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
             "stg_publish__gate_results",
             "int_publications_latest_selected",
             "int_publication_items_in_force_selected",
+            "int_publication_units_in_force_selected",
             "publication_revisions",
             "publication_revision_items",
             "region_index_published",

@@ -27,8 +27,8 @@ material change is drafted as the month's next revision for an office to sign of
 (``signoff_via = 'office'``: ``pingan publish approve``, :func:`decide_office_draft`);
 an immaterial one is recorded and not mailed. Either way the review is recorded
 (``publish.revision_reviews``), and a published month is never mailed again by itself.
-:func:`publish_month` and :func:`revise_published` draft and send in one call, signed by
-the named person (the CLI's and the tests' way).
+:func:`publish_month` drafts and sends in one call, signed by the named person (the
+tests' and a script's way).
 
 Drafts and publications of one (scheme, month) are serialised by an advisory lock, so
 two runs cannot both publish the same revision.
@@ -475,34 +475,6 @@ def draft_month(
     return [d for d in drafts if d is not None]
 
 
-def _published_months(conn: psycopg.Connection, through: Month, inclusive: bool):
-    op = "<=" if inclusive else "<"
-    rows = conn.execute(
-        "select distinct month_start, scheme_code from publish.publications "
-        f"where month_start {op} %s order by month_start, scheme_code",
-        (through.first_day,),
-    ).fetchall()
-    return [(Month.of(start), code) for start, code in rows]
-
-
-def draft_revisions(
-    target: WarehouseTarget, settings: Settings, before: Month, run_id: str | None = None
-) -> list[Draft]:
-    """A revision draft of every (scheme, month) published before ``before`` whose content
-    has changed since its latest revision (late data never changes a published month
-    silently)."""
-    with connect(target) as conn:
-        published = _published_months(conn, before, inclusive=False)
-    by_month: dict[Month, list[str]] = {}
-    for month, code in published:
-        by_month.setdefault(month, []).append(code)
-    return [
-        draft
-        for month, codes in by_month.items()
-        for draft in draft_month(target, month, settings, schemes=codes, run_id=run_id)
-    ]
-
-
 @dataclass(frozen=True)
 class Review:
     """A published month whose content changed, reviewed against the revision policy."""
@@ -541,9 +513,14 @@ def review_revisions(
 
     config = publishing_config(settings)
     with connect(target) as conn:
-        published = _published_months(conn, through, inclusive=True)
+        published = conn.execute(
+            "select distinct month_start, scheme_code from publish.publications "
+            "where month_start <= %s order by month_start, scheme_code",
+            (through.first_day,),
+        ).fetchall()
     reviews = []
-    for month, code in published:
+    for start, code in published:
+        month = Month.of(start)
         review = _review(target, settings, config.revision_policy(code), code, month, run_id)
         if review is not None:
             reviews.append(review)
@@ -944,21 +921,6 @@ def _unchanged(target: WarehouseTarget, code: str, month: Month) -> PublicationR
     return PublicationResult(
         code, content.scheme_version, month, latest.revision, "unchanged", latest.checksum
     )
-
-
-def revise_published(
-    target: WarehouseTarget,
-    settings: Settings,
-    before: Month,
-    *,
-    signed: Signature,
-    send: Sender | None = None,
-) -> list[PublicationResult]:
-    """Every earlier published month whose content changed, drafted and sent as signed."""
-    return [
-        send_draft(target, d.draft_id, signed, settings, send=send)
-        for d in draft_revisions(target, settings, before)
-    ]
 
 
 def _headers(code: str, content: MonthContent, revision: int) -> dict[str, str]:

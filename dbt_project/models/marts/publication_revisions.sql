@@ -14,9 +14,9 @@ latest as (
 
 ),
 
-published_units as (
+published as (
 
-    select * from {{ ref('stg_publish__publication_units') }}
+    select * from {{ ref('int_publication_units_in_force_selected') }}
 
 ),
 
@@ -41,15 +41,6 @@ current_units as (
 current_items as (
 
     select * from {{ ref('region_index_items') }}
-
-),
-
-published as (
-
-    select published_units.*
-    from published_units
-    inner join latest
-        using (scheme_code, month_start, revision)
 
 ),
 

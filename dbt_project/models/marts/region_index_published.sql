@@ -9,12 +9,6 @@
 
 with
 
-latest as (
-
-    select * from {{ ref('int_publications_latest_selected') }}
-
-),
-
 publications as (
 
     select * from {{ ref('stg_publish__publications') }}
@@ -23,7 +17,7 @@ publications as (
 
 published_units as (
 
-    select * from {{ ref('stg_publish__publication_units') }}
+    select * from {{ ref('int_publication_units_in_force_selected') }}
 
 ),
 
@@ -35,8 +29,6 @@ in_force as (
         publications.signed_at,
         publications.sent_at
     from published_units
-    inner join latest
-        using (scheme_code, month_start, revision)
     inner join publications
         using (scheme_code, month_start, revision)
 
