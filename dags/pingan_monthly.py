@@ -5,11 +5,12 @@ changed are reviewed under the revision policy when drafting; a material change 
 as a revision for an office (``pingan publish approve``), never mailed by the run.
 
 The data interval is a calendar month in Beijing time; a run for [Aug 1, Sep 1)
-starts on Sep 1 and publishes August. Every task calls one function of
-``pingan_transforms.tasks`` and is idempotent for its interval. The extracts here cut
-every source at the month's end (so a re-run or a backfill recomputes the month from
-the same cut-off) and land no Asset: the daily extract DAGs' Assets schedule
-``pingan_transform``, which must not start beside a monthly run.
+starts on Sep 1, waits for August's data cutoff (考核截止日, config/publishing.yml: the
+3rd at 24:00 by default; a backfill of a past month passes at once) and publishes
+August. Every task calls one function of ``pingan_transforms.tasks`` and is idempotent
+for its interval. The extracts here cut every source at the cutoff (so a re-run or a
+backfill recomputes the month from the same data) and land no Asset: the daily extract
+DAGs' Assets schedule ``pingan_transform``, which must not start beside a monthly run.
 """
 
 from __future__ import annotations
@@ -71,14 +72,22 @@ def pingan_monthly() -> None:
 
         return load_regions()
 
+    # Waits for the month's data cutoff, freeing its worker slot between checks; gives up
+    # after a month (the deadline alert has fired long before).
+    @task.sensor(poke_interval=1800, timeout=31 * 24 * 3600, mode="reschedule")
+    def wait_for_cutoff(data_interval_start=None) -> bool:
+        from pingan_transforms.tasks import cutoff_reached
+
+        return cutoff_reached(data_interval_start)
+
     def extract(source: str):
-        """A registered source's extract (``sources/<source>/``), cut at the month's end."""
+        """A registered source's extract (``sources/<source>/``), cut at the month's cutoff."""
 
         @task(task_id=f"extract_{source}", **SOURCE_RETRIES)
         def run(data_interval_start=None, data_interval_end=None) -> dict:
-            from pingan_transforms.tasks import extract
+            from pingan_transforms.tasks import extract_month
 
-            return extract(source, data_interval_start, data_interval_end)
+            return extract_month(source, data_interval_start, data_interval_end)
 
         return run()
 
@@ -117,6 +126,7 @@ def pingan_monthly() -> None:
     # the schemes load after load_regions has prepared the warehouse, beside the extracts
     inputs = [*extracts, load_schemes()]
     load_regions() >> inputs
+    wait_for_cutoff() >> extracts
     drafted = draft_bulletins()
     # 签发: one human-in-the-loop task per draft, waiting in Airflow's Required Actions
     sign_off = HITLOperator.partial(**signoff_operator_kwargs()).expand_kwargs(drafted)

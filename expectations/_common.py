@@ -24,7 +24,7 @@ import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -118,10 +118,24 @@ _EVENT_PATTERNS = {"datetime": DATE_PREFIX, "date": DATE_PREFIX, "month": MONTH,
 
 @dataclass(frozen=True)
 class QualityScope:
-    """What a suite is built for: the month being published, and where the seeds are."""
+    """What a suite is built for: the month being published, and where the seeds are.
+
+    ``cutoff`` is the month's data cutoff (config/publishing.yml) and ``previous_cutoff``
+    the month before's: the monthly run extracts up to the cutoff, so its batches hold
+    rows of the first days of the next month too. Without them (a suite built by hand),
+    the month's own bounds."""
 
     month: Month
     seeds_dir: Path
+    cutoff: datetime | None = None
+    previous_cutoff: datetime | None = None
+
+    @property
+    def last_data_day(self) -> date:
+        """The last day a row of the month's extract may be dated: the cutoff's."""
+        if self.cutoff is None:
+            return self.last_day
+        return (self.cutoff - timedelta(microseconds=1)).date()
 
     @property
     def first_day(self) -> date:
@@ -157,7 +171,8 @@ class EventTime:
 
     The window is the month being published, widened by ``lookback_months`` whole
     months before it (late corrections, records updated after the month they happened
-    in) and ``lead_days`` after it (clock and time-zone slop at the cut-off). Rows dated
+    in), after it up to the data cutoff (the run extracts the next month's first days
+    too), and ``lead_days`` beyond (clock and time-zone slop at the cut-off). Rows dated
     outside the window are tolerated per delivery as ``outside`` says. A value that is
     no calendar date (2024-02-30) is not dated anywhere: staging quarantines it as
     unparseable, with that reason, and it is neither inside nor outside the window;
@@ -172,7 +187,7 @@ class EventTime:
 
     def window(self, scope: QualityScope) -> tuple[date, date]:
         first = scope.month.shift(-self.lookback_months).first_day
-        return first, scope.last_day + timedelta(days=self.lead_days)
+        return first, scope.last_data_day + timedelta(days=self.lead_days)
 
     def parts_sql(self, table_alias: str) -> str:
         """Year, month and (for dates) day of the value as a text array, or null.
@@ -241,11 +256,12 @@ class RawTable:
     """A raw landing table as the extractor writes it (infra/warehouse/*.sql).
 
     ``selection`` says which batches are the month's: ``extract`` batches were cut by
-    the month's run (their window ends inside the month, at its end for a scheduled
-    run); ``file`` batches (file drops, loaded whenever they arrive) hold at least one
-    row dated inside the event window and are not mostly dated after it (a later
-    month's file carrying a few late records of this month is the later month's: so a
-    month re-run or backfilled after later drops arrived judges its own files only);
+    the month's run (their window ends after the month before's data cutoff and at or
+    before the month's own: at its cutoff for a scheduled run); ``file`` batches (file
+    drops, loaded whenever they arrive) hold at least one row dated inside the event
+    window and are not mostly dated after it (a later month's file carrying a few late
+    records of this month is the later month's: so a month re-run or backfilled after
+    later drops arrived judges its own files only);
     ``latest`` is the one batch in force (the region master).
     """
 

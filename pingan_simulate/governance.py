@@ -334,12 +334,15 @@ def generate_grid_patrols(
                     )
 
 
-def apply_patrol_rectifications(url: str, month: Month, share: float = 0.5, seed: int = 1) -> int:
+def apply_patrol_rectifications(
+    url: str, month: Month, share: float = 0.5, seed: int = 1, after: datetime | None = None
+) -> int:
     """Rectify later a share of a month's open issues, as grid workers report back.
 
     Called after the month was first extracted: a share of its patrols with issues
     still open (found > rectified) get every issue rectified, with an update time
-    3-20 days into the next month, so the next extract brings a second version.
+    3-20 days into the next month (moved past ``after``, local time, the month's data
+    cutoff, when that is later), so the next extract brings a second version.
     Rows whose counts are not numbers are left alone. Returns the patrols changed.
     """
     lo, hi = month.local_bounds()
@@ -357,6 +360,8 @@ def apply_patrol_rectifications(url: str, month: Month, share: float = 0.5, seed
         chosen = [key for key in keys if rng.random() < share]
         for key in chosen:
             later = hi + timedelta(days=int(rng.integers(3, 21)), hours=int(rng.integers(8, 18)))
+            if after is not None and later <= after:
+                later = after + (later - hi)
             conn.execute("update wgxc set zgwts = fxwts, gxsj = %s where xcbh = %s", (later, key))
     return len(chosen)
 

@@ -212,16 +212,19 @@ def _fake_id_number(rng: np.random.Generator, ref: datetime, area: str = "110112
     return body + check
 
 
-def apply_late_corrections(url: str, month: Month, share: float = 0.02, seed: int = 1) -> int:
+def apply_late_corrections(
+    url: str, month: Month, share: float = 0.02, seed: int = 1, after: datetime | None = None
+) -> int:
     """Correct a share of a month's incidents after the fact, as the front desk does.
 
     Called after the month was first extracted: the chosen incidents get their
     callback satisfaction revised and, for one in five, the category re-coded to
     求助 (a call that turned out to be a request for help), with an update time
-    ten days into the next month — so the next extract brings a second version.
+    ten days into the next month, or an hour after ``after`` (local time, the month's
+    data cutoff) if that is later — so the next extract brings a second version.
     """
     lo, hi = month.local_bounds()
-    corrected_at = hi + timedelta(days=10)
+    corrected_at = max(hi + timedelta(days=10), (after or hi) + timedelta(hours=1))
     with psycopg.connect(url) as conn:
         keys = [
             r[0]

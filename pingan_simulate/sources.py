@@ -93,12 +93,23 @@ class SimulatedSources:
         return len(drops) + 1
 
     def between_runs(self, month: Month) -> dict[str, int]:
-        """After a month's run: late corrections to it arrive, and the next month's files."""
+        """After a month's run: late corrections to it arrive, and the next month's files.
+
+        The corrections are dated after the month's data cutoff (config/publishing.yml),
+        as they would be in the field: the run extracted up to the cutoff, so a change
+        dated before it would be one the source made in the past, which no watermark sees.
+        """
         from pingan_simulate.governance import apply_patrol_rectifications
         from pingan_simulate.police import apply_late_corrections
+        from pingan_transforms.publish.config import publishing_config
+        from pingan_transforms.settings import get_settings
 
-        corrected = apply_late_corrections(self.police_url, month, seed=self.seed)
-        rectified = apply_patrol_rectifications(self.governance_url, month, seed=self.seed)
+        settings = get_settings()
+        after = publishing_config(settings).cutoff_at(month, settings).replace(tzinfo=None)
+        corrected = apply_late_corrections(self.police_url, month, seed=self.seed, after=after)
+        rectified = apply_patrol_rectifications(
+            self.governance_url, month, seed=self.seed, after=after
+        )
         following = month.shift(1)
         if following in self.months:
             self.deliver_files(following)

@@ -81,10 +81,11 @@ def failure_notifier(settings: Settings | None = None) -> Any:
 
 
 def publish_deadline(month: Month, settings: Settings | None = None) -> datetime:
-    """When the month's bulletin is overdue: the end of day ``publish_deadline_day`` of
-    the month after it, local time (day 5 → the 6th, 00:00 Beijing time)."""
-    settings = settings or get_settings()
-    return month.end(settings.timezone) + timedelta(days=settings.publish_deadline_day)
+    """When the month's bulletin is overdue (:func:`pingan_transforms.publish.config.
+    publish_deadline`, beside the data cutoff that must come before it)."""
+    from pingan_transforms.publish.config import publish_deadline as deadline
+
+    return deadline(month, settings or get_settings())
 
 
 def deadline_interval(settings: Settings | None = None) -> timedelta:

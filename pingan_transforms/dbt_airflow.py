@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from pingan_transforms.cutoff import dbt_vars
 from pingan_transforms.settings import ConfigError, Settings, get_settings
 
 # Everything dbt reads when it parses the project: a newer file makes the manifest stale.
@@ -75,7 +76,7 @@ def build_manifest(settings: Settings | None = None, *, force: bool = False) -> 
     cmd = [
         dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(path.parent), "--log-path", str(project / "logs" / "parse"),
-        "--vars", json.dumps(settings.dbt_vars()),
+        "--vars", json.dumps(dbt_vars(settings)),
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not path.exists():
@@ -184,7 +185,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             # it would see the others' views dropped by the rebuild's cascade
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": settings.dbt_vars(), "install_deps": False},
+        operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
 
@@ -242,7 +243,7 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
             enable_mock_profile=False,
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": settings.dbt_vars(), "install_deps": False},
+        operator_args={"vars": dbt_vars(settings), "install_deps": False},
         **kwargs,
     )
     trigger_cls = f"{__name__}.WatcherNodeTrigger"
@@ -489,7 +490,7 @@ def _single_build_group(settings: Settings, group_id: str) -> Any:
             project_dir=str(project.dbt_project_path),
             profile_config=profile,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            vars=settings.dbt_vars(),
+            vars=dbt_vars(settings),
             install_deps=False,
             cache_dir=_partial_parse_cache(group_id),
         )

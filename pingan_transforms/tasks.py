@@ -63,6 +63,36 @@ def extract(
     return config.extract_function(source)(run)
 
 
+def month_cutoff(data_interval_start: datetime) -> datetime:
+    """The data cutoff (考核截止日, ``cutoff`` in config/publishing.yml) of the month that
+    starts at ``data_interval_start``."""
+    from pingan_transforms.publish.config import publishing_config
+
+    settings = get_settings()
+    month = Month.of(data_interval_start, settings.timezone)
+    return publishing_config(settings).cutoff_at(month, settings)
+
+
+def cutoff_reached(data_interval_start: datetime) -> bool:
+    """The monthly run's sensor: has the month's data cutoff passed? Until it has, the
+    sources may still correct the month, and extracting it would publish less than the
+    office's rule says (a backfill of a past month passes at once)."""
+    cut = month_cutoff(data_interval_start)
+    reached = datetime.now(cut.tzinfo) >= cut
+    log.info("cutoff of the month: %s (%s)", cut.isoformat(), "passed" if reached else "waiting")
+    return reached
+
+
+def extract_month(
+    source: str, data_interval_start: datetime, data_interval_end: datetime
+) -> dict[str, object]:
+    """A registered source's extract for the monthly run, cut at the month's data cutoff
+    rather than at its end: the first publication then holds every correction the source
+    made before the cutoff, and nothing after it (a re-run adds nothing: watermarks)."""
+    cut = month_cutoff(data_interval_start)
+    return {**extract(source, data_interval_start, cut), "cutoff": cut.isoformat()}
+
+
 def _skip(reason: str) -> None:
     """End the task as skipped: Airflow then records no Asset event, so nothing downstream
     is scheduled for a source that delivered nothing new."""
@@ -184,7 +214,11 @@ def _quality_gate(settings: Settings, target: WarehouseTarget, month: Month) -> 
             run_dbt, ["source", "freshness", "--select", *selected], target, settings
         )
         try:
-            report = check_quality_gate(target, month, settings.output_dir)
+            report = check_quality_gate(
+                target, month, settings.output_dir,
+                cutoffs=(month_cutoff(month.shift(-1).start(settings.timezone)),
+                         month_cutoff(month.start(settings.timezone))),
+            )  # fmt: skip
         finally:
             freshness = freshness_run.result()
     if report.reported:  # the policy lets them through; the log and the report say so

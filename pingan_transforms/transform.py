@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pingan_transforms.cutoff import dbt_vars
 from pingan_transforms.settings import Settings, get_settings
 from pingan_transforms.warehouse import WarehouseTarget
 
@@ -54,7 +55,7 @@ def run_dbt(
     }
     cmd = [
         dbt_executable(), *args,
-        *([] if "--vars" in args else ["--vars", json.dumps(settings.dbt_vars())]),
+        *([] if "--vars" in args else ["--vars", json.dumps(dbt_vars(settings))]),
         "--project-dir", str(project),
         "--profiles-dir", str(project),
         "--target-path", str(artefacts),

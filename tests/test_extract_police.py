@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -88,6 +90,56 @@ def test_extract_round_trips_counts_per_window_and_reruns_add_nothing(databases,
             "select count(*), sum(row_count) from raw._batches where source = 'police'"
         ).fetchone()
         assert batches == (4, total)
+
+
+def test_the_monthly_run_reads_the_source_up_to_the_months_data_cutoff(databases, tmp_path) -> None:
+    """August's run cuts at its data cutoff (config/publishing.yml: Sep 3, 24:00 Beijing
+    time), not at the month's end: a correction made on Sep 3 is in the first
+    publication, one made on Sep 4 waits for the next extract (a revision candidate)."""
+    from pingan_transforms import tasks
+
+    warehouse, police = databases
+    regions = tongzhou_master(tmp_path / "regions.csv", towns=3)
+    fill_front_database(police.url, PoliceSimulation(), regions, [AUG, SEP])
+    fill_fraud_warnings(police.url, PoliceSimulation(), regions, [AUG, SEP])
+    with psycopg.connect(police.url) as src:
+        early, late = [
+            row[0]
+            for row in src.execute(
+                "select jjdbh from jq_110 where bjsj < '2024-08-10' order by jjdbh limit 2"
+            )
+        ]
+        fix = "update jq_110 set hfmyd = '满意', gxsj = %s where jjdbh = %s"
+        src.execute(fix, ("2024-09-03 23:59:00", early))
+        src.execute(fix, ("2024-09-04 08:00:00", late))
+        (by_cutoff,) = src.execute(
+            "select count(*) from jq_110 where gxsj <= '2024-09-04 00:00'"
+        ).fetchone()
+        (by_month_end,) = src.execute(
+            "select count(*) from jq_110 where gxsj <= '2024-09-01 00:00'"
+        ).fetchone()
+    result = tasks.extract_month("police", AUG.start(), AUG.end())
+    assert result["cutoff"] == "2024-09-04T00:00:00+08:00"
+    with connect(warehouse) as conn:
+        versions = dict(
+            conn.execute(
+                "select jjdbh, gxsj from raw.police__incidents where jjdbh = any(%s)",
+                ([early, late],),
+            ).fetchall()
+        )
+        assert _raw_count(conn) == by_cutoff > by_month_end  # the first days of September too
+        (window_end,) = conn.execute(
+            "select window_end from raw._batches where source = 'police' and entity = 'incidents'"
+        ).fetchone()
+    assert versions == {early: "2024-09-03 23:59:00"}  # the Sep 4 correction is not read
+    assert window_end == datetime(2024, 9, 4, tzinfo=ZoneInfo("Asia/Shanghai"))
+    # the next month's run brings it, cut at September's cutoff
+    tasks.extract_month("police", SEP.start(), SEP.end())
+    with connect(warehouse) as conn:
+        (late_version,) = conn.execute(
+            "select gxsj from raw.police__incidents where jjdbh = %s", (late,)
+        ).fetchone()
+    assert late_version == "2024-09-04 08:00:00"
 
 
 def test_no_personal_data_lands_in_plain_text(databases, tmp_path) -> None:

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"orchestrate", "hitl"},
     {"dbt_airflow"},
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
-    {"connections"},
+    {"connections", "cutoff"},
     {"contracts", "months", "warehouse"},
     {"settings", "fileio"},
 ]

@@ -507,6 +507,9 @@ def test_drafted_bulletins_are_mailed_once_signed_and_record_their_signer(
     assert request["subject"].startswith(subject_tag("majuqiao", SEP, 1))
     assert "参评单位：4 个" in request["body"] and "第一名" in request["body"]
     assert drafts[0].files["pdf"] in request["body"]
+    # the month's data cutoff, and how far the sources behind the draft were read
+    assert "考核截止：2024-10-03 24:00；源数据读取至 2024-10-01 10:30" in request["body"]
+    assert "注意" not in request["body"] and not drafts[0].after_cutoff
     assert mailbox.received == []  # nothing goes out before it is signed
 
     summary = publish_bulletin(start, requests, [_answer(APPROVE)] * 2)
@@ -522,9 +525,13 @@ def test_drafted_bulletins_are_mailed_once_signed_and_record_their_signer(
             "select signed_by, signed_at from publish.publications order by scheme_code"
         ).fetchall()
         drafts = conn.execute("select status, decided_by from publish.drafts").fetchall()
+        cutoffs = conn.execute(
+            "select distinct cutoff_at, data_loaded_to from publish.publications"
+        ).fetchall()
     assert [by for by, _ in signed] == ["张三", "张三"]
     assert signed[0][1] == datetime(2024, 10, 3, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert drafts == [("approved", "张三"), ("approved", "张三")]
+    assert cutoffs == [(datetime(2024, 10, 4, tzinfo=ZoneInfo("Asia/Shanghai")), CUTOFF)]
     # the same month again: nothing new to sign, nothing mailed
     assert draft_bulletins(start, "manual__again") == []
     assert publish_bulletin(start, [], None)["publications"] == []
@@ -533,6 +540,22 @@ def test_drafted_bulletins_are_mailed_once_signed_and_record_their_signer(
     again = publish_bulletin(start, requests, [_answer(APPROVE)] * 2)
     assert [p["status"] for p in again["publications"]] == ["unchanged", "unchanged"]
     assert len(mailbox.received) == 2
+
+
+def test_a_first_draft_read_past_its_cutoff_says_so_to_the_signer(warehouse, mailbox) -> None:
+    from pingan_transforms.tasks import draft_bulletins
+
+    with connect(warehouse) as conn:  # an extract read the sources to Oct 6, past Oct 3 24:00
+        conn.execute(
+            "insert into raw._batches (batch_id, source, entity, window_end, row_count) "
+            "values ('police.incidents.late', 'police', 'incidents', %s, 3)",
+            (datetime(2024, 10, 6, tzinfo=ZoneInfo("Asia/Shanghai")),),
+        )
+    requests = draft_bulletins(datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai")), RUN)
+    body = requests[0]["body"]
+    assert "考核截止：2024-10-03 24:00；源数据读取至 2024-10-05 24:00" in body
+    assert "本稿为首次发布，所用数据读取至考核截止之后" in body
+    assert all(d.after_cutoff for d in _drafts(warehouse, requests))
 
 
 def test_a_draft_sent_back_is_not_mailed_and_keeps_the_reason(warehouse, mailbox) -> None:
@@ -855,6 +878,48 @@ def test_the_revision_policy_names_why_a_change_is_material(tmp_path: Path) -> N
     shipped = load_publishing(PROJECT / "config" / "publishing.yml").revision_policy("majuqiao")
     assert shipped.reasons(was, moved("82.00", 3, "良好")) == ["score 80.00→82.00 (≥2.0 points)"]
     assert shipped.reasons(was, moved("81.99", 1, "良好")) == []
+
+
+def test_the_cutoff_is_a_moment_of_the_following_month_before_the_deadline(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from pingan_transforms.cutoff import dbt_vars
+    from pingan_transforms.settings import Settings
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    shipped = load_publishing(PROJECT / "config" / "publishing.yml")
+    settings = get_settings()
+    # the shipped file: the 3rd of the next month at 24:00 Beijing time
+    assert shipped.cutoff_at(SEP, settings) == datetime(2024, 10, 4, tzinfo=beijing)
+    assert shipped.cutoff.describe() == "次月3日24:00"
+    path = tmp_path / "publishing.yml"
+    path.write_text('sender: a@b.cn\ncutoff:\n  day: 1\n  time: "09:30"\n')
+    assert load_publishing(path).cutoff_at(Month.parse("2024-12"), settings) == datetime(
+        2025, 1, 1, 9, 30, tzinfo=beijing
+    )
+    # dbt measures cohort rates at the same moment: an interval after the month's end,
+    # the shipped rule being dbt_project.yml's default
+    monkeypatch.setenv("PINGAN_PUBLISHING_FILE", str(path))
+    assert dbt_vars(get_settings())["cutoff_offset"] == "0 days 09:30"
+    monkeypatch.setenv("PINGAN_PUBLISHING_FILE", str(PROJECT / "config" / "publishing.yml"))
+    project = yaml.safe_load((PROJECT / "dbt_project" / "dbt_project.yml").read_text())
+    assert dbt_vars(get_settings())["cutoff_offset"] == project["vars"]["cutoff_offset"]
+    path.write_text("sender: a@b.cn\n")  # no key: the default
+    assert load_publishing(path).cutoff_at(SEP, settings) == datetime(2024, 10, 4, tzinfo=beijing)
+    # a cutoff on or after the deadline could never be published on time
+    path.write_text("sender: a@b.cn\ncutoff:\n  day: 5\n")
+    late = Settings(publish_deadline_day=5)
+    with pytest.raises(ConfigError, match=r"publishing.yml: cutoff \(day 5, 24:00\) is not before"):
+        load_publishing(path).cutoff_at(SEP, late)
+    assert load_publishing(path).cutoff_at(SEP, Settings(publish_deadline_day=6))
+    for text, fix in (
+        ('cutoff:\n  time: "25:00"', r"cutoff.time.*HH:MM"),
+        ("cutoff:\n  day: 0", r"cutoff.day.*1 to 27"),
+        ("cutoff:\n  days: 3", r"cutoff.days.*allowed: day, time"),
+    ):
+        path.write_text(f"sender: a@b.cn\n{text}\n")
+        with pytest.raises(ConfigError, match=fix):
+            load_publishing(path)
 
 
 def test_without_an_smtp_connection_the_error_names_the_variable(warehouse, monkeypatch) -> None:

@@ -82,6 +82,17 @@ create unique index if not exists drafts_one_awaiting
 alter table publish.drafts add column if not exists signoff_via text not null
     default 'airflow' check (signoff_via in ('airflow', 'office'));
 
+-- The data cutoff (考核截止日, issue 17): the moment of config/publishing.yml the month's
+-- first publication scores the sources up to (cutoff_at), and how far the extracts
+-- behind the marts had read the sources when the draft was rendered (data_loaded_to,
+-- the latest raw._batches.window_end of a database or API extract). A first
+-- publication whose data_loaded_to is after its cutoff_at holds later data: the
+-- sign-off form says so.
+alter table publish.drafts add column if not exists cutoff_at timestamptz;
+alter table publish.drafts add column if not exists data_loaded_to timestamptz;
+alter table publish.publications add column if not exists cutoff_at timestamptz;
+alter table publish.publications add column if not exists data_loaded_to timestamptz;
+
 -- What each revision published per unit and item: the moved items of a later
 -- revision candidate are stated against it (marts.publication_revision_items).
 create table if not exists publish.publication_items (

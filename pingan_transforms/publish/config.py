@@ -8,11 +8,17 @@ when it is published (:meth:`PublishingConfig.recipients`).
 ``revisions`` is the revision policy (issue 17): which later changes of a published
 month are material enough to draft a revision for sign-off; each scheme may set its
 own (``schemes.<code>.revisions``), key by key over the file's.
+
+``cutoff`` is the data cutoff (考核截止日): a month is scored on the source data updated
+up to it (:meth:`PublishingConfig.cutoff_at`). It is one for the file, not per scheme:
+the schemes share the sources and one extract, so a scheme-specific cutoff would need
+a second scoring of the same month as at another moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from email.policy import default as default_policy
 from pathlib import Path
@@ -20,12 +26,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pingan_transforms.cutoff import Cutoff
+from pingan_transforms.cutoff import explain as explain_cutoff
 from pingan_transforms.settings import ConfigError, Settings, cached_by_mtime, load_config
 
 if TYPE_CHECKING:
+    from pingan_transforms.months import Month
     from pingan_transforms.publish.publications import UnitSnapshot
 
-TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, revisions, schemes"
+TOP_LEVEL_KEYS = "sender, default_recipients, alert_recipients, cutoff, revisions, schemes"
 POLICY_KEYS = "grade_change, rank_change, score_change"
 ADDRESS_FORM = 'write it as "name@domain" or "显示名 <name@domain>"'
 
@@ -119,10 +128,17 @@ class SchemeRecipients(_Strict):
         return _addresses(values)
 
 
+def publish_deadline(month: Month, settings: Settings) -> datetime:
+    """When the month's bulletin is overdue: the end of day ``publish_deadline_day`` of
+    the month after it, local time (day 5 → the 6th, 00:00 Beijing time)."""
+    return month.end(settings.timezone) + timedelta(days=settings.publish_deadline_day)
+
+
 class PublishingConfig(_Strict):
     sender: str
     default_recipients: list[str] = []
     alert_recipients: list[str] = []
+    cutoff: Cutoff = Cutoff()
     revisions: RevisionPolicy = RevisionPolicy()
     schemes: dict[str, SchemeRecipients] = {}
     path: Path = Path("config/publishing.yml")
@@ -147,6 +163,21 @@ class PublishingConfig(_Strict):
                 "(a list of addresses) or default_recipients"
             )
         return recipients
+
+    def cutoff_at(self, month: Month, settings: Settings) -> datetime:
+        """When ``month``'s data is cut: what is updated at the source up to this moment
+        is scored in its first publication, what comes later is a revision candidate.
+        It must fall before the publishing deadline, or no month could be on time."""
+        cut = self.cutoff.at(month, settings.timezone)
+        deadline = publish_deadline(month, settings)
+        if cut >= deadline:
+            raise ConfigError(
+                f"{self.path}: cutoff (day {self.cutoff.day}, {self.cutoff.time}) is not before "
+                f"the publishing deadline, the end of day {settings.publish_deadline_day} "
+                "(PINGAN_PUBLISH_DEADLINE_DAY): set cutoff.day below "
+                f"{settings.publish_deadline_day}, or move the deadline later"
+            )
+        return cut
 
     def revision_policy(self, scheme_code: str) -> RevisionPolicy:
         """The file's policy with the scheme's own keys over it."""
@@ -182,6 +213,9 @@ def load_publishing(path: Path) -> PublishingConfig:
 
 
 def _explain(key: str, err: dict) -> str:
+    cutoff_fix = explain_cutoff(key, err)
+    if cutoff_fix is not None:
+        return cutoff_fix
     if err["type"] == "missing":
         return "required: add it"
     if err["type"] == "too_short":

@@ -368,6 +368,16 @@ def data_cutoff(conn: psycopg.Connection) -> datetime | None:
     return conn.execute("select max(extracted_at) from raw._batches").fetchone()[0]
 
 
+def data_loaded_to(conn: psycopg.Connection) -> datetime | None:
+    """How far the database and API extracts behind the marts have read their sources:
+    the latest window end of a batch that is neither a file drop nor the region master
+    (those are stamped with the time they were loaded, not with a moment of the data)."""
+    return conn.execute(
+        "select max(b.window_end) from raw._batches as b where b.source <> 'regions' "
+        "and not exists (select 1 from raw._files as f where f.batch_id = b.batch_id)"
+    ).fetchone()[0]
+
+
 # ---------------------------------------------------------------------------
 # Names
 # ---------------------------------------------------------------------------
@@ -429,6 +439,8 @@ class Draft:
     subject: str
     files: dict[str, str]  # html, pdf, xlsx, csv, json: paths as rendered
     changes: tuple[dict[str, Any], ...] = ()
+    cutoff_at: datetime | None = None  # the month's data cutoff (config/publishing.yml)
+    data_loaded_to: datetime | None = None  # how far the extracts had read the sources
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable (the task's XCom)."""
@@ -442,7 +454,20 @@ class Draft:
             "subject": self.subject,
             "files": dict(self.files),
             "changes": list(self.changes),
+            "cutoff_at": self.cutoff_at.isoformat() if self.cutoff_at else None,
+            "data_loaded_to": self.data_loaded_to.isoformat() if self.data_loaded_to else None,
         }
+
+    @property
+    def after_cutoff(self) -> bool:
+        """A first publication drafted from data read past its cutoff: it holds records
+        or corrections that arrived later than the office's rule admits."""
+        return (
+            self.revision == 1
+            and self.cutoff_at is not None
+            and self.data_loaded_to is not None
+            and self.data_loaded_to > self.cutoff_at
+        )
 
 
 def draft_month(
@@ -672,6 +697,7 @@ def _draft_scheme(
     signoff_via: Literal["airflow", "office"] = "airflow",
 ) -> Draft | None:
     from pingan_transforms.publish.bulletin import render_bulletin
+    from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.exports import read_published, write_ranking_files
 
     with connect(target) as conn:
@@ -712,24 +738,28 @@ def _draft_scheme(
             "where scheme_code = %s and month_start = %s and status = 'awaiting'",
             (code, month.first_day),
         )
+        cutoff_at = publishing_config(settings).cutoff_at(month, settings)
+        loaded_to = data_loaded_to(conn)
         (draft_id,) = conn.execute(
             """
             insert into publish.drafts (scheme_code, scheme_version, month_start, revision,
-                checksum, subject, files, changes, dag_run_id, signoff_via)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
+                checksum, subject, files, changes, dag_run_id, signoff_via, cutoff_at,
+                data_loaded_to)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
             """,
             (code, content.scheme_version, month.first_day, revision, content.checksum,
-             bulletin.subject, Jsonb(files), Jsonb(records), run_id, signoff_via),
+             bulletin.subject, Jsonb(files), Jsonb(records), run_id, signoff_via, cutoff_at,
+             loaded_to),
         ).fetchone()  # fmt: skip
     return Draft(
         draft_id, code, content.scheme_version, month, revision, content.checksum,
-        bulletin.subject, files, tuple(records),
+        bulletin.subject, files, tuple(records), cutoff_at, loaded_to,
     )  # fmt: skip
 
 
 _DRAFT_COLUMNS = (
     "draft_id, scheme_code, scheme_version, month_start, revision, checksum, subject, "
-    "files, changes, status"
+    "files, changes, cutoff_at, data_loaded_to, status"
 )
 
 
@@ -837,7 +867,7 @@ def send_draft(
         addresses = [address_spec(r) for r in recipients]
         _record(conn, content, draft.revision, data_cutoff(conn), addresses, draft.subject,
                 sent_at, str(message["Message-ID"]), records, list(draft.changes),
-                signature.by, signed_at)  # fmt: skip
+                signature.by, signed_at, draft)  # fmt: skip
         archive.keep(conn, code, month, draft.revision, draft.files, settings.output_dir)
         conn.execute(
             "update publish.drafts set status = 'approved', decided_by = %s, decided_at = %s "
@@ -946,18 +976,20 @@ def _record(
     changes: list[dict[str, Any]],
     signed_by: str,
     signed_at: datetime,
+    draft: Draft,
 ) -> None:
     conn.execute(
         """
         insert into publish.publications (scheme_code, scheme_version, month_start, revision,
             data_cutoff, recipients, checksum, subject, sent_at, message_id, files, changes,
-            signed_by, signed_at)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            signed_by, signed_at, cutoff_at, data_loaded_to)
+        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
         """,
         (
             content.scheme_code, content.scheme_version, content.month.first_day, revision,
             cutoff, list(recipients), content.checksum, subject, sent_at, message_id,
             Jsonb(files), Jsonb(changes), signed_by, signed_at,
+            draft.cutoff_at, draft.data_loaded_to,
         ),
     )  # fmt: skip
     key = (revision, content.scheme_code, content.month.first_day)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from pingan_transforms.months import Month
 from pingan_transforms.publish.wording import revision_suffix
@@ -64,6 +65,7 @@ _HEADLINE = ("region_code", "region_name", "score", "grade", "rank_in_peer_group
 def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
     """The human-in-the-loop task's ``subject`` and ``body`` (Markdown) for the draft."""
     from pingan_transforms.publish.index_reader import read_units
+    from pingan_transforms.settings import get_settings
     from pingan_transforms.warehouse import connect
 
     with connect(target) as conn:
@@ -90,6 +92,7 @@ def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
         if u["region_code"] in before and before[u["region_code"]] != u["grade"]
     ]
     lines.append(f"- 较上月等级变化：{'；'.join(moved) if moved else '无'}")
+    lines += _cutoff_lines(draft, get_settings().timezone)
     if draft.revision > 1:
         changed = [
             f"{c['region_name']} {c['field']} {c['before']}→{c['after']}" for c in draft.changes
@@ -98,6 +101,30 @@ def signoff_request(target: WarehouseTarget, draft: Draft) -> dict[str, str]:
     lines += ["", "草稿文件：", *(f"- {name}: `{path}`" for name, path in draft.files.items())]
     lines += ["", f"选择“{APPROVE}”并填写签发人后发送；选择“{REJECT}”须填写理由，不发送。"]
     return {"subject": subject, "body": "\n".join(lines)}
+
+
+def local_moment(moment: datetime, tz: str) -> str:
+    """``2024-09-03 24:00``: local time, midnight written as the end of the day before,
+    as offices state a cutoff."""
+    local = moment.astimezone(ZoneInfo(tz))
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _cutoff_lines(draft: Draft, tz: str) -> list[str]:
+    """The month's data cutoff and how far the data behind the draft was read; a first
+    publication read past its cutoff is flagged, since it holds later arrivals."""
+    if draft.cutoff_at is None:
+        return []
+    read = "未知" if draft.data_loaded_to is None else local_moment(draft.data_loaded_to, tz)
+    lines = [f"- 考核截止：{local_moment(draft.cutoff_at, tz)}；源数据读取至 {read}"]
+    if draft.after_cutoff:
+        lines.append(
+            "- **注意：本稿为首次发布，所用数据读取至考核截止之后，含截止后到达的记录或更正，"
+            "与截止规则不一致。**"
+        )
+    return lines
 
 
 def _grades(units: list[dict]) -> str:

@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -91,6 +92,7 @@ def run_quality_checks(
     layers: Sequence[str] = LAYERS,
     data_docs: bool = True,
     settings: Settings | None = None,
+    cutoffs: tuple[datetime, datetime] | None = None,
 ) -> QualityReport:
     """Validate the month's raw batches and marts with one checkpoint; never raises for a
     failed check (``report.raise_if_failed()`` or :func:`check_quality_gate` does).
@@ -98,7 +100,10 @@ def run_quality_checks(
     ``batch_ids`` names the raw batches to validate instead of the month's (every raw
     suite whose table has none of them is skipped); ``layers`` picks ``raw``, ``marts``
     or both (a gate after extraction, or before publishing); ``data_docs=False`` skips
-    rendering the HTML site (the JSON is always written).
+    rendering the HTML site (the JSON is always written). ``cutoffs`` are the data cutoffs
+    of the month before and of the month (config/publishing.yml): the month's extract
+    batches are the ones cut between them, and may hold rows up to the second. Without
+    them, the month's own bounds (batches extracted up to a month's end).
     """
     started = time.monotonic()
     settings = settings or get_settings()
@@ -108,7 +113,11 @@ def run_quality_checks(
     if unknown:
         raise ConfigError(f"unknown quality layer(s) {sorted(unknown)}: use {list(LAYERS)}")
     suites = load_expectations(settings.project_dir)
-    scope = suites.QualityScope(month=month, seeds_dir=settings.dbt_project_dir / "seeds")
+    previous_cutoff, cutoff = cutoffs or (None, None)
+    scope = suites.QualityScope(
+        month=month, seeds_dir=settings.dbt_project_dir / "seeds",
+        cutoff=cutoff, previous_cutoff=previous_cutoff,
+    )  # fmt: skip
     directory = Path(out_dir or settings.output_dir) / "quality" / str(month)
 
     with _read_only(target) as conn:
@@ -281,11 +290,16 @@ def month_batches(conn: Any, raw: Any, scope: Any, tz: str) -> list[tuple[str, s
             " order by extracted_at desc, batch_id desc limit 1",
             (source, entity),
         ).fetchall()
-    elif raw.selection == "extract":
+    elif raw.selection == "extract":  # cut after the month before's cutoff, up to its own
         rows = conn.execute(
             "select batch_id, source_ref from raw._batches where source = %s and entity = %s"
             " and window_end > %s and window_end <= %s order by window_end, batch_id",
-            (source, entity, scope.month.start(tz), scope.month.end(tz)),
+            (
+                source,
+                entity,
+                scope.previous_cutoff or scope.month.start(tz),
+                scope.cutoff or scope.month.end(tz),
+            ),
         ).fetchall()
     else:  # file drops: loaded whenever they arrive; theirs is the month they hold
         exists = conn.execute("select to_regclass(%s)", (raw.table,)).fetchone()[0]

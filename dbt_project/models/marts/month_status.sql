@@ -1,7 +1,8 @@
 {#- Where every month of every scheme stands (issue 17): scored in the marts only
     (draft), stopped by its quality gate (gate_failed), waiting for sign-off in Airflow
     (awaiting_signoff), sent back (rejected), published, or revised after its first
-    publication (revised); and whether a revision waits for an office. A month whose
+    publication (revised); and whether a revision waits for an office; the month's data
+    cutoff (考核截止日), and whether its first publication read data past it. A month whose
     gate failed has scores in marts.region_index_monthly, but nothing of it went out:
     read published numbers from marts.region_index_published.
     A view, current as soon as a gate, a draft or a publication is recorded.
@@ -83,10 +84,23 @@ last_draft as (
         month_start,
         status,
         decided_by,
-        reason
+        reason,
+        cutoff_at
     from drafts
     where signoff_via = 'airflow'
     order by scheme_code, month_start, drafted_at desc, draft_id desc
+
+),
+
+first_publication as (
+
+    select
+        scheme_code,
+        month_start,
+        cutoff_at,
+        data_loaded_to
+    from publications
+    where revision = 1
 
 ),
 
@@ -126,7 +140,10 @@ final as (
         last_gate.reason                                            as gate_reason,
         last_gate.checked_at                                        as gate_checked_at,
         case when last_draft.status = 'rejected' then last_draft.reason end
-                                                                    as rejected_reason
+                                                                    as rejected_reason,
+        coalesce(first_publication.cutoff_at, last_draft.cutoff_at) as cutoff_at,
+        first_publication.data_loaded_to > first_publication.cutoff_at
+                                                                    as is_published_after_cutoff
     from months
     left join scored
         using (scheme_code, month_start)
@@ -135,6 +152,8 @@ final as (
     left join waiting
         using (scheme_code, month_start)
     left join last_draft
+        using (scheme_code, month_start)
+    left join first_publication
         using (scheme_code, month_start)
     left join last_gate
         on months.month_start = last_gate.month_start

@@ -1,5 +1,6 @@
-{#- Every bulletin mailed: scheme, version, month, revision, data cut-off, who signed it
-    off (签发人) and when, recipients,
+{#- Every bulletin mailed: scheme, version, month, revision, the month's data cutoff
+    (考核截止日) and how far the sources had been read, who signed it off (签发人) and
+    when, recipients,
     the checksum of the content published, the attachments and, for a revision, the
     differences it stated. A view, so that BI sees a publication as soon as it is
     recorded (publications happen after dbt has run).
@@ -25,6 +26,8 @@ final as (
             partition by scheme_code, month_start
         )                                                   as is_latest,
         data_cutoff,
+        cutoff_at,
+        data_loaded_to,
         signed_by,
         signed_at,
         sent_at,

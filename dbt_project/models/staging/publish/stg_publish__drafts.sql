@@ -22,7 +22,9 @@ final as (
         decided_by,
         decided_at,
         reason,
-        dag_run_id
+        dag_run_id,
+        cutoff_at,
+        data_loaded_to
     from source
 
 )

@@ -23,6 +23,8 @@ final as (
         changes,
         signed_by,
         signed_at,
+        cutoff_at,
+        data_loaded_to,
         recorded_at
     from source
 

@@ -1,8 +1,10 @@
 {{ metric_model_config() }}
 {#- Governance metric facts: petitions and disputes at the placed village (or town),
     by the month they were received or found. Completion, satisfaction and
-    resolution are cohort rates: of the month's petitions (disputes), how many are
-    completed (resolved) by now, so a late completion revises its own month. -#}
+    resolution are cohort rates: of the month's petitions (disputes), how many were
+    completed (resolved) by the month's data cutoff (macro done_by_cutoff), so work
+    done later does not revise a published month. A completion without a valid date
+    counts: its status is all the source says. -#}
 with
 
 located as (
@@ -35,7 +37,13 @@ placed as (
 
 placed_petitions as (
 
-    select placed.placed_code, placed.month_start, petitions.*
+    select
+        placed.placed_code,
+        placed.month_start,
+        petitions.*,
+        petitions.status_key = 'completed' and coalesce(
+            {{ done_by_cutoff('petitions.completed_on', 'placed.month_start') }}, true
+        )                                       as is_completed_by_cutoff
     from placed
     inner join petitions
         on placed.record_no = petitions.petition_no
@@ -45,7 +53,13 @@ placed_petitions as (
 
 placed_disputes as (
 
-    select placed.placed_code, placed.month_start, disputes.*
+    select
+        placed.placed_code,
+        placed.month_start,
+        disputes.*,
+        disputes.outcome_key = 'mediated' and coalesce(
+            {{ done_by_cutoff('disputes.resolved_on', 'placed.month_start') }}, true
+        )                                       as is_resolved_by_cutoff
     from placed
     inner join disputes
         on placed.record_no = disputes.dispute_no
@@ -62,13 +76,13 @@ petition_metrics as (
     union all
 
     select placed_code, month_start, 'petitions_completed',
-        count(*) filter (where status_key = 'completed'), null
+        count(*) filter (where is_completed_by_cutoff), null
     from placed_petitions group by placed_code, month_start
 
     union all
 
     select placed_code, month_start, 'petition_completion_rate',
-        count(*) filter (where status_key = 'completed'), count(*)
+        count(*) filter (where is_completed_by_cutoff), count(*)
     from placed_petitions group by placed_code, month_start
 
     union all
@@ -115,13 +129,13 @@ dispute_metrics as (
     union all
 
     select placed_code, month_start, 'disputes_resolved',
-        count(*) filter (where outcome_key = 'mediated'), null
+        count(*) filter (where is_resolved_by_cutoff), null
     from placed_disputes group by placed_code, month_start
 
     union all
 
     select placed_code, month_start, 'dispute_resolution_rate',
-        count(*) filter (where outcome_key = 'mediated'), count(*)
+        count(*) filter (where is_resolved_by_cutoff), count(*)
     from placed_disputes group by placed_code, month_start
 
 ),
