@@ -1,7 +1,8 @@
 {#- Every scheme item for every ranked unit and month: the metric value, its
     normalised value, and the same for the months a `change` rule can compare with
     (last month, the same month last year, the mean of the same month in the three
-    previous years that have data). Months are those every monthly source has
+    previous years that have data). Last month is taken as published (its revision in
+    force) when it was published under the same version, else as the data give it. Months are those every monthly source has
     delivered (var scored_month_sources). Every version is valued for every month with
     data, so that a month can be restated under a later version.
     Grain: scheme × version × region × month × item. -#}
@@ -39,6 +40,18 @@ metrics as not materialized (
 catalogue as (
 
     select * from {{ ref('metric_catalogue') }}
+
+),
+
+publications as (
+
+    select * from {{ ref('stg_publish__publications') }}
+
+),
+
+published_items as (
+
+    select * from {{ ref('int_publication_items_in_force_selected') }}
 
 ),
 
@@ -141,8 +154,8 @@ with_history as (
         depend on the planner's guess. -#}
     select
         normalised.*,
-        {{ value_months_before('metric_value', 1, item_series) }}     as previous_month_value,
-        {{ value_months_before('normalised_value', 1, item_series) }} as previous_month_normalised,
+        {{ value_months_before('metric_value', 1, item_series) }}     as previous_month_value_now,
+        {{ value_months_before('normalised_value', 1, item_series) }} as previous_month_normalised_now,
         {{ value_months_before('metric_value', 12, item_series) }}    as years_1_back_value,
         {{ value_months_before('normalised_value', 12, item_series) }} as years_1_back_normalised,
         {{ value_months_before('metric_value', 24, item_series) }}    as years_2_back_value,
@@ -153,10 +166,48 @@ with_history as (
 
 ),
 
+published_months as (
+
+    {{ published_previous_month('published_items', 'publications', [
+        ('published_items.item_code', 'item_code'),
+        ('published_items.metric_value', 'published_value'),
+        ("cast(published_items.published_row ->> 'normalised_value' as numeric)",
+         'published_normalised'),
+    ]) }}
+
+),
+
+with_published as (
+
+    {#- Last month as it was published (its revision in force) when it was published
+        under the same version, else as the data give it now: a `change` rule compares
+        with what the unit was told, and a revision issued since replaces it. -#}
+    select
+        with_history.*,
+        case
+            when published_previous.item_code is not null
+                then published_previous.published_value
+            else with_history.previous_month_value_now
+        end                                         as previous_month_value,
+        case
+            when published_previous.item_code is not null
+                then published_previous.published_normalised
+            else with_history.previous_month_normalised_now
+        end                                         as previous_month_normalised
+    from with_history
+    left join published_months as published_previous
+        on with_history.scheme_code = published_previous.scheme_code
+        and with_history.scheme_version = published_previous.scheme_version
+        and with_history.region_code = published_previous.region_code
+        and with_history.item_code = published_previous.item_code
+        and with_history.month_start = published_previous.next_month_start
+
+),
+
 with_averages as (
 
     select
-        with_history.*,
+        with_published.*,
         years_1_back_value                          as last_year_value,
         years_1_back_normalised                     as last_year_normalised,
         {{ mean_of_present(['years_1_back_value', 'years_2_back_value', 'years_3_back_value']) }}
@@ -164,7 +215,7 @@ with_averages as (
         {{ mean_of_present(['years_1_back_normalised', 'years_2_back_normalised',
                             'years_3_back_normalised']) }}
                                                     as three_year_average_normalised
-    from with_history
+    from with_published
 
 ),
 

@@ -1,7 +1,8 @@
 {#- Grade, stars, warning and rank of every unit for every month under every scheme
     version, with the previous month's and the same month last year's rank and
     score under the same version (so a comparison is never across versions here;
-    the marts say when the published months differ in version).
+    the marts say when the published months differ in version); the previous month's
+    as published when it was (its revision in force), else as scored now.
     Rank: highest total first, then the tie-break key (every `tie_break` category in
     order); equal on both share a rank.
     Red runs: a red month counts itself and the months before it as published, in
@@ -40,6 +41,12 @@ stars as (
 publications as (
 
     select * from {{ ref('stg_publish__publications') }}
+
+),
+
+published_units as (
+
+    select * from {{ ref('int_publication_units_in_force_selected') }}
 
 ),
 
@@ -304,12 +311,28 @@ counted as (
 
 ),
 
+published_months as (
+
+    {{ published_previous_month('published_units', 'publications', [
+        ('published_units.rank', 'published_rank'),
+        ('published_units.score', 'published_score'),
+    ]) }}
+
+),
+
 with_history as (
 
+    {#- Last month as it was published (its revision in force) when it was published
+        under the same version, else as the data give it now: a month is compared
+        with what its readers were told, and a revision issued since replaces it. -#}
     select
         counted.*,
-        previous_month.rank_in_peer_group                   as previous_rank,
-        previous_month.total_score                          as previous_score,
+        coalesce(
+            published_previous.published_rank, previous_month.rank_in_peer_group
+        )                                                   as previous_rank,
+        coalesce(
+            published_previous.published_score, previous_month.total_score
+        )                                                   as previous_score,
         last_year.rank_in_peer_group                        as last_year_rank,
         last_year.total_score                               as last_year_score
     from counted
@@ -319,6 +342,11 @@ with_history as (
         and counted.region_code = previous_month.region_code
         and counted.peer_group_code = previous_month.peer_group_code
         and previous_month.month_start = cast(counted.month_start - interval '1 month' as date)
+    left join published_months as published_previous
+        on counted.scheme_code = published_previous.scheme_code
+        and counted.scheme_version = published_previous.scheme_version
+        and counted.region_code = published_previous.region_code
+        and counted.month_start = published_previous.next_month_start
     left join counted as last_year
         on counted.scheme_code = last_year.scheme_code
         and counted.scheme_version = last_year.scheme_version
