@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pingan_transforms.months import Month
@@ -220,6 +221,30 @@ def _ranking(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    """Why a unit scored what it did, item by item, with the records behind each."""
+    from pingan_transforms.publish.explain import (
+        ExplainError,
+        explain_unit,
+        format_explanation,
+        write_records_csv,
+    )
+    from pingan_transforms.warehouse import connect, resolve_target
+
+    month = Month.parse(args.month)
+    try:
+        with connect(resolve_target(settings)) as conn:
+            explanation = explain_unit(conn, args.scheme, month, args.unit, args.item)
+    except ExplainError as exc:
+        print(f"pingan explain: {exc}", file=sys.stderr)
+        return 1
+    print(format_explanation(explanation, limit=None if args.all else 5))
+    if args.csv:
+        rows = write_records_csv(explanation, Path(args.csv))
+        print(f"{rows} records written to {args.csv}")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
     from pingan_simulate.mailbox import mail_catcher
@@ -423,6 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("month", metavar="YYYY-MM")
     rank.add_argument("--scheme", help="one scheme code (default: every scheme)")
     rank.set_defaults(func=_ranking)
+
+    explain = sub.add_parser(
+        "explain", help="why a unit scored what it did: its items and the records behind them"
+    )
+    explain.add_argument("scheme", help="scheme code")
+    explain.add_argument("month", metavar="YYYY-MM")
+    explain.add_argument("unit", help="the unit's region code or name")
+    explain.add_argument("item", nargs="?", help="one item code (default: every item)")
+    explain.add_argument("--all", action="store_true", help="every record, not the first 5")
+    explain.add_argument("--csv", metavar="PATH", help="also save every record as CSV")
+    explain.set_defaults(func=_explain)
 
     demo = sub.add_parser("demo", help="everything from nothing, then print the latest ranking")
     demo.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])

@@ -324,13 +324,16 @@ class ExtractRun:
 
 # The lines of dbt_project.yml derived from the registry: dbt reads no Python, so the
 # registry is mirrored there by `pingan generate` (tests/test_registry.py keeps it current).
-_GENERATED_KEYS = ("model-paths:", "seed-paths:", "  scored_month_sources:", "  metric_models:")
+_GENERATED_KEYS = (
+    "model-paths:", "seed-paths:", "  scored_month_sources:", "  metric_models:",
+    "  metric_record_models:",
+)  # fmt: skip
 
 
 def dbt_project_lines(config: SourcesConfig, dbt_project_dir: Path) -> dict[str, str]:
     """dbt_project.yml's registry-derived lines, keyed by their key: every source's models
-    (and seeds) folder, the sources a month waits for, and the metric fact models the
-    rollup unions.
+    (and seeds) folder, the sources a month waits for, the metric fact models the
+    rollup unions, and the models listing the records behind them.
 
     dbt reads the registry through the link ``dbt_project/sources`` (to ``../sources``):
     a path inside the project survives Cosmos running dbt from a copy of the project
@@ -349,11 +352,17 @@ def dbt_project_lines(config: SourcesConfig, dbt_project_dir: Path) -> dict[str,
         for name in config.sources
         for path in (config.folder(name) / "models").rglob("int_*_metrics_aggregated.sql")
     )
+    record_models = sorted(
+        path.stem
+        for name in config.sources
+        for path in (config.folder(name) / "models").rglob("int_*_metric_records.sql")
+    )
     values = (
         _yaml_list(["models", *folders], quoted=True),
         _yaml_list(["seeds", *seeds], quoted=True),
         _yaml_list(config.scored_month),
         _yaml_list(metric_models),
+        _yaml_list(record_models),
     )
     return {key: f"{key} {value}" for key, value in zip(_GENERATED_KEYS, values, strict=True)}
 

@@ -222,7 +222,7 @@ def _scores(warehouse, month: str):
         }
 
 
-def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
+def test_hand_computed_scores_ranks_and_month_on_month(hand_case, tmp_path, capsys) -> None:
     warehouse, police = hand_case
     tasks.load_regions()
     tasks.load_schemes()
@@ -310,6 +310,43 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case) -> None:
         assert rows["110199"] == Decimal("5") == sum(rows[t] for t in
             ("110199001", "110199002", "110199003"))  # fmt: skip
         assert rows["110199001"] == rows["110199001201"] == Decimal("3")
+
+    # Traceability to the record (issue 14): 甲镇 lost 4.60 on 刑事 for H0002-H0004 (H0001
+    # was re-coded 求助 and left it) and 2.80 on 火警 for H0006; the records are raw's
+    from pingan_transforms.cli import main as pingan
+
+    saved = tmp_path / "jia.csv"
+    assert pingan(["explain", "hand", "2024-08", "甲镇", "--all", "--csv", str(saved)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0].startswith("2024-08 甲镇（110199001）平安指数 92.60 良好 第1名")
+    assert "SHZA_01 刑事警情：满分 15.00，得分 10.40，扣分 4.60；" in printed
+    assert "AQYH_01 火警警情：满分 20.00，得分 17.20，扣分 2.80；" in printed
+    with saved.open(encoding="utf-8-sig", newline="") as handle:
+        saved_rows = list(csv.DictReader(handle))
+    by_item: dict[str, list[str]] = {}
+    for row in saved_rows:
+        by_item.setdefault(row["指标代码"], []).append(row["记录编号"])
+    assert by_item == {"SHZA_01": ["H0002", "H0003", "H0004"], "SHZA_02": ["H0005"],
+                       "AQYH_01": ["H0006"]}  # fmt: skip
+    with connect(warehouse) as conn:
+        for row in saved_rows:  # each is the version raw holds, in the batch it names
+            assert conn.execute(
+                "select count(*) from raw.police__incidents where jjdbh = %s and _batch_id = %s",
+                (row["记录编号"], row["批次"]),
+            ).fetchone() == (1,)
+        # every count item's records add up to its metric value (as the dbt test checks)
+        assert (
+            conn.execute(
+                "select i.item_code, i.metric_value, count(r.record_key) "
+                "from marts.region_index_items i left join marts.region_index_records r "
+                "using (scheme_code, scheme_version, month_start, region_code, item_code) "
+                "where i.region_code = '110199002' and i.month_start = '2024-08-01' "
+                "group by 1, 2 having i.metric_value <> count(r.record_key)"
+            ).fetchall()
+            == []
+        )
+    assert pingan(["explain", "hand", "2024-08", "丁镇"]) == 1
+    assert "no unit of scheme 'hand' in 2024-08 named or coded '丁镇'" in capsys.readouterr().err
 
     # A second version from September halves the fire item's per_unit (4 → 2).
     # August keeps its v1 scores; September is scored with v2, and its comparison

@@ -26,3 +26,24 @@
         now()                                       as built_at
     from {{ relation }}
 {%- endmacro %}
+
+{#- The records as int_metric_records_unioned reads them (every source's
+    int_*_metric_records model): each record counted in a metric fact, at the region
+    it was placed in (its village, else its town), with what it adds to the fact's
+    numerator (generic test metric_records_add_up). -#}
+{% macro metric_records_final(relation) -%}
+    select
+        placed_code                                 as placed_code,
+        month_start,
+        metric_code,
+        source_entity,
+        cast(record_key as text)                    as record_key,
+        cast(occurred_at as timestamp)              as occurred_at,
+        cast(category as text)                      as category,
+        cast(placement_method as text)              as placement_method,
+        batch_id,
+        source_ref,
+        cast(contribution as numeric)               as contribution,
+        now()                                       as built_at
+    from {{ relation }}
+{%- endmacro %}
