@@ -53,10 +53,6 @@ class Cutoff(BaseModel):
         """The cutoff of ``month`` as an aware datetime."""
         return month.end(tz) + self.after_month_end
 
-    def describe(self) -> str:
-        """In Chinese, as the sign-off form states the rule."""
-        return f"次月{self.day}日{self.time}"
-
 
 def explain(key: str, err: dict) -> str | None:
     """The fix for a problem under ``cutoff`` (None: not one of its keys)."""

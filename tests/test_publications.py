@@ -891,7 +891,6 @@ def test_the_cutoff_is_a_moment_of_the_following_month_before_the_deadline(
     settings = get_settings()
     # the shipped file: the 3rd of the next month at 24:00 Beijing time
     assert shipped.cutoff_at(SEP, settings) == datetime(2024, 10, 4, tzinfo=beijing)
-    assert shipped.cutoff.describe() == "次月3日24:00"
     path = tmp_path / "publishing.yml"
     path.write_text('sender: a@b.cn\ncutoff:\n  day: 1\n  time: "09:30"\n')
     assert load_publishing(path).cutoff_at(Month.parse("2024-12"), settings) == datetime(
