@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,10 @@ def build_manifest(settings: Settings | None = None, *, force: bool = False) -> 
     """``dbt parse`` into ``dbt_project/target/manifest.json`` unless it is current.
 
     Parsing needs no database: the profile's connection values are placeholders here,
-    and the real ones come from the Airflow connection when a task runs.
+    and the real ones come from the Airflow connection when a task runs. dbt writes
+    into a folder of its own and the manifest replaces the old one in one rename: a
+    DAG being parsed meanwhile (another process, a test beside this one) reads the old
+    manifest or the new one, never half of one (it did: "Extra data" from Cosmos).
     """
     from pingan_transforms.transform import dbt_executable
 
@@ -73,16 +77,21 @@ def build_manifest(settings: Settings | None = None, *, force: bool = False) -> 
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
-    cmd = [
-        dbt_executable(), "parse", "--project-dir", str(project), "--profiles-dir", str(project),
-        "--target-path", str(path.parent), "--log-path", str(project / "logs" / "parse"),
-        "--vars", json.dumps(dbt_vars(settings)),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0 or not path.exists():
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-        raise ConfigError(f"dbt parse of {project} failed; fix the project:\n{tail}")
-    path.touch()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".parse-", dir=path.parent) as scratch:
+        cmd = [
+            dbt_executable(), "parse", "--project-dir", str(project),
+            "--profiles-dir", str(project), "--target-path", scratch,
+            "--log-path", str(project / "logs" / "parse"),
+            "--vars", json.dumps(dbt_vars(settings)),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        parsed = Path(scratch) / path.name
+        if proc.returncode != 0 or not parsed.exists():
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+            raise ConfigError(f"dbt parse of {project} failed; fix the project:\n{tail}")
+        parsed.touch()
+        os.replace(parsed, path)
     return path
 
 
