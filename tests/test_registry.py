@@ -50,11 +50,12 @@ def test_generate_rewrites_what_the_registry_changed(tmp_path: Path) -> None:
 
     changed = generate_dbt_project(config, dbt_dir, write=True)
     keys = {line.split(":")[0].strip() for line in changed}
-    assert keys == {"model-paths", "scored_month_sources", "metric_models"}
+    assert keys == {"model-paths", "scored_month_sources", "metric_models", "metric_record_models"}
     project = yaml.safe_load((dbt_dir / "dbt_project.yml").read_text())
     assert "sources/survey/models" not in project["model-paths"]
     assert project["vars"]["scored_month_sources"] == ["governance", "police", "traffic"]
     assert "int_survey_metrics_aggregated" not in project["vars"]["metric_models"]
+    assert "int_survey_metric_records" not in project["vars"]["metric_record_models"]
     assert generate_dbt_project(config, dbt_dir, write=False) == []
 
 

@@ -30,7 +30,10 @@
 {#- The records as int_metric_records_unioned reads them (every source's
     int_*_metric_records model): each record counted in a metric fact, at the region
     it was placed in (its village, else its town), with what it adds to the fact's
-    numerator (generic test metric_records_add_up). -#}
+    numerator (contribution) and, for a rate, to its denominator (null for a count):
+    a rate lists every record of its denominator, those adding 0 to the numerator too
+    (the unsatisfied callbacks behind a satisfaction rate), so that an appeal that
+    takes a record out takes it out of both (test assert_metric_records_add_up). -#}
 {% macro metric_records_final(relation) -%}
     select
         placed_code                                 as placed_code,
@@ -43,7 +46,8 @@
         cast(placement_method as text)              as placement_method,
         batch_id,
         source_ref,
-        cast(contribution as numeric)               as contribution,
+        coalesce(cast(contribution as numeric), 0)  as contribution,
+        cast(denominator as numeric)                as denominator,
         now()                                       as built_at
     from {{ relation }}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- Every count item's records add up to its metric value: for each scheme, version,
-    month, unit and item whose metric is a count of a source that lists its records,
-    the number of records in marts.region_index_records equals the metric value in
+    month, unit and item whose metric is a count (every source lists its records),
+    the records' contributions in marts.region_index_records add up to the metric value in
     marts.region_index_items (which rolls up the placed facts the same way). A row here
     is an item whose deduction the records would not explain. -#}
 with
@@ -20,12 +20,6 @@ records as (
 catalogue as (
 
     select * from {{ ref('metric_catalogue') }}
-
-),
-
-traced_metrics as (
-
-    select distinct metric_code from {{ ref('int_metric_records_unioned') }}
 
 ),
 
@@ -52,8 +46,6 @@ final as (
     from items
     inner join catalogue
         on items.metric_code = catalogue.metric_code
-    inner join traced_metrics
-        on items.metric_code = traced_metrics.metric_code
     left join counted
         on items.scheme_code = counted.scheme_code
         and items.scheme_version = counted.scheme_version

@@ -31,7 +31,7 @@ NORMALISATION_NAMES = {
 RECORD_HEADERS = (
     "方案", "月份", "区划代码", "单位", "指标代码", "指标", "指标项", "满分", "得分",
     "来源", "记录编号", "发生时间", "类别", "定位方式", "所在村居代码", "所在村居",
-    "批次", "来源位置", "计入值",
+    "批次", "来源位置", "计入值", "计入分母",
 )  # fmt: skip
 
 
@@ -55,6 +55,13 @@ class RecordLine:
     batch_id: str | None
     source_ref: str | None
     contribution: Decimal
+    denominator: Decimal | None  # a rate's: the record is of its denominator
+
+    def counted(self) -> str:
+        """What the record adds, when it is not simply one more of a count."""
+        if self.denominator is not None:
+            return f" 计入分子 {_number(self.contribution)}、分母 {_number(self.denominator)}"
+        return "" if self.contribution == 1 else f" 计入 {_number(self.contribution)}"
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,13 @@ def explain_unit(
     items = {r[1]: ItemLine(*r) for r in rows}
     for row in conn.execute(
         "select item_code, source_entity, record_key, occurred_at, category, placement_method, "
-        "placed_code, placed_name, batch_id, source_ref, contribution "
+        "placed_code, placed_name, batch_id, source_ref, contribution, denominator "
         "from marts.region_index_records where scheme_code = %s and scheme_version = %s "
         "and month_start = %s and region_code = %s and (%s::text is null or item_code = %s) "
-        "order by item_code, occurred_at, record_key",
+        # a rate's records that did not count in full first (the unsatisfied callbacks
+        # behind a satisfaction rate's lost points), then by date
+        "order by item_code, coalesce(contribution < denominator, false) desc, occurred_at, "
+        "record_key",
         (scheme, version, month.first_day, code, item, item),
     ):
         items[row[0]].records.append(RecordLine(*row[1:]))
@@ -171,8 +181,7 @@ def format_explanation(explanation: Explanation, limit: int | None = 5) -> str:
                 when = f"{r.occurred_at:%Y-%m-%d %H:%M}" if r.occurred_at else "时间不详"
                 lines.append(
                     f"    {r.source_entity} {r.record_key} {when} {r.category or ''} "
-                    f"{r.placed_name or r.placed_code}（{r.placement_method or ''}）"
-                    + ("" if r.contribution == 1 else f" 计入 {_number(r.contribution)}")
+                    f"{r.placed_name or r.placed_code}（{r.placement_method or ''}）{r.counted()}"
                 )
     return "\n".join(lines)
 
@@ -195,6 +204,7 @@ def write_records_csv(explanation: Explanation, path: Path) -> int:
                 r.source_entity, r.record_key, r.occurred_at.isoformat() if r.occurred_at else "",
                 r.category or "", r.placement_method or "", r.placed_code, r.placed_name or "",
                 r.batch_id or "", r.source_ref or "", r.contribution,
+                "" if r.denominator is None else r.denominator,
             ])  # fmt: skip
             rows += 1
     atomic_write_text(path, "\ufeff" + buffer.getvalue())

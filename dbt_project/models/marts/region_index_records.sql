@@ -2,11 +2,12 @@
     month, ranked unit and item, every record counted in the item's metric (issue 14),
     with its source, key, raw version (batch and source row), date, category, how it
     was placed and the village (or town) it was placed in, and what it adds to the
-    metric's numerator (1 for a count or a rate's numerator). A unit's records are
+    metric's numerator (1 for a count or a rate's numerator) and to a rate's
+    denominator (a rate lists the records of its denominator, those adding 0 to the
+    numerator too). A unit's records are
     those placed in it or beneath it; for a count item they add up to the item's
     metric value (test assert_index_records_add_up). Personal data never reaches the
-    records (hashed or dropped at extraction). Only metrics of sources that list their
-    records (var metric_record_models) have rows.
+    records (hashed or dropped at extraction).
     Grain: scheme × version × month × unit × item × source entity × record key. -#}
 with
 
@@ -53,7 +54,8 @@ final as (
         regions.region_name                         as placed_name,
         records.batch_id,
         records.source_ref,
-        records.contribution
+        records.contribution,
+        records.denominator
     from items
     inner join ancestors
         on items.region_code = ancestors.ancestor_code

@@ -2,10 +2,11 @@
 {#- Governance metric records: every petition and dispute counted in a governance
     metric fact (int_governance_metrics_aggregated), each adding 1 to a count or to a
     rate's numerator: received, completed by the data cutoff, satisfied, repeat, group,
-    escalated; found, resolved by the cutoff. Summed by placed region, month and metric
-    they give the facts' numerators (test assert_metric_records_add_up). Grid patrols
-    (int_grid_patrol_metrics_aggregated) do not list theirs yet. Incremental by month,
-    like the facts. Grain: metric_code × source_entity × record_key. -#}
+    escalated; found, resolved by the cutoff; and 1 to a rate's denominator (every
+    petition or dispute its rate is of, those adding 0 to its numerator too). Summed
+    by placed region, month and metric they give the facts' numerators and denominators
+    (test assert_metric_records_add_up). Grid patrols list theirs in
+    int_grid_patrol_metric_records. Incremental by month, like the facts. Grain: metric_code × source_entity × record_key. -#}
 with
 
 located as (
@@ -44,6 +45,8 @@ placed_petitions as (
             {{ done_by_cutoff('petitions.completed_on', 'placed.month_start') }}, true
         )                                       as is_completed_by_cutoff,
         petitions.satisfaction_key in ('satisfied', 'basically_satisfied') as is_satisfied,
+        petitions.satisfaction_key in ('satisfied', 'basically_satisfied', 'dissatisfied')
+                                                as is_rated,
         petitions.is_repeat,
         petitions.is_group,
         petitions.is_escalated
@@ -70,33 +73,40 @@ placed_disputes as (
 
 petition_metrics as (
 
-    select record_no, 'petitions_received' as metric_code from placed_petitions
+    select record_no, 'petitions_received' as metric_code,
+        1 as contribution, null::numeric as denominator
+    from placed_petitions
     union all
-    select record_no, 'petitions_completed' from placed_petitions where is_completed_by_cutoff
+    select record_no, 'petitions_completed', 1, null
+    from placed_petitions where is_completed_by_cutoff
     union all
-    select record_no, 'petition_completion_rate' from placed_petitions
-    where is_completed_by_cutoff
+    select record_no, 'petition_completion_rate', case when is_completed_by_cutoff then 1 else 0 end, 1
+    from placed_petitions
     union all
-    select record_no, 'petitions_satisfied' from placed_petitions where is_satisfied
+    select record_no, 'petitions_satisfied', 1, null from placed_petitions where is_satisfied
     union all
-    select record_no, 'petition_satisfaction_rate' from placed_petitions where is_satisfied
+    select record_no, 'petition_satisfaction_rate', case when is_satisfied then 1 else 0 end, 1
+    from placed_petitions where is_rated
     union all
-    select record_no, 'petitions_repeat' from placed_petitions where is_repeat
+    select record_no, 'petitions_repeat', 1, null from placed_petitions where is_repeat
     union all
-    select record_no, 'petitions_group' from placed_petitions where is_group
+    select record_no, 'petitions_group', 1, null from placed_petitions where is_group
     union all
-    select record_no, 'petitions_escalated' from placed_petitions where is_escalated
+    select record_no, 'petitions_escalated', 1, null from placed_petitions where is_escalated
 
 ),
 
 dispute_metrics as (
 
-    select record_no, 'disputes_found' as metric_code from placed_disputes
+    select record_no, 'disputes_found' as metric_code,
+        1 as contribution, null::numeric as denominator
+    from placed_disputes
     union all
-    select record_no, 'disputes_resolved' from placed_disputes where is_resolved_by_cutoff
+    select record_no, 'disputes_resolved', 1, null
+    from placed_disputes where is_resolved_by_cutoff
     union all
-    select record_no, 'dispute_resolution_rate' from placed_disputes
-    where is_resolved_by_cutoff
+    select record_no, 'dispute_resolution_rate', case when is_resolved_by_cutoff then 1 else 0 end, 1
+    from placed_disputes
 
 ),
 
@@ -113,7 +123,8 @@ records as (
         placed_petitions.placement_method,
         placed_petitions.batch_id,
         placed_petitions.source_ref,
-        1                                           as contribution
+        petition_metrics.contribution,
+        petition_metrics.denominator
     from petition_metrics
     inner join placed_petitions
         on petition_metrics.record_no = placed_petitions.record_no
@@ -131,7 +142,8 @@ records as (
         placed_disputes.placement_method,
         placed_disputes.batch_id,
         placed_disputes.source_ref,
-        1
+        dispute_metrics.contribution,
+        dispute_metrics.denominator
     from dispute_metrics
     inner join placed_disputes
         on dispute_metrics.record_no = placed_disputes.record_no

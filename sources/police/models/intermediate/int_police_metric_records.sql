@@ -2,8 +2,10 @@
 {#- Police metric records: every record counted in a police metric fact
     (int_police_metrics_aggregated), with what it adds to the fact's numerator: 1 to
     a count or to a rate's numerator, its minutes to police_arrival_minutes, its yuan
-    to fraud_stopped_amount_yuan. Summed by placed region, month and metric they give
-    the facts' numerators (test metric_records_add_up), so every deduction can be
+    to fraud_stopped_amount_yuan; and 1 to a rate's (or an average's) denominator, so a
+    rate lists its records that add 0 too (an unsatisfied callback). Summed by placed
+    region, month and metric they give the facts' numerators and denominators (test
+    assert_metric_records_add_up), so every deduction can be
     traced to the records behind it. Incremental by month, like the facts.
     Grain: metric_code × record_key (a record counts once per metric). -#}
 with
@@ -48,18 +50,19 @@ placed_warnings as (
 
 incident_metrics as (
 
-    select incident_no, 'police_incidents_total' as metric_code, 1::numeric as contribution
+    select incident_no, 'police_incidents_total' as metric_code,
+        1::numeric as contribution, null::numeric as denominator
     from placed_incidents
 
     union all
 
-    select incident_no, 'police_incidents_' || category_key, 1
+    select incident_no, 'police_incidents_' || category_key, 1, null
     from placed_incidents
 
     union all
 
     select placed_incidents.incident_no,
-        'police_incidents_sub_' || subcategories.subcategory_code, 1
+        'police_incidents_sub_' || subcategories.subcategory_code, 1, null
     from placed_incidents
     inner join subcategories
         on placed_incidents.subcategory_code = subcategories.subcategory_code
@@ -67,32 +70,34 @@ incident_metrics as (
     union all
 
     select incident_no, 'police_arrival_minutes',
-        extract(epoch from arrived_at - reported_at) / 60.0
+        extract(epoch from arrived_at - reported_at) / 60.0, 1
     from placed_incidents
     where arrived_at >= reported_at
 
     union all
 
-    select incident_no, 'police_callback_satisfaction_rate', 1
+    select incident_no, 'police_callback_satisfaction_rate',
+        case when callback_satisfaction in ('满意', '基本满意') then 1 else 0 end, 1
     from placed_incidents
-    where callback_satisfaction in ('满意', '基本满意')
+    where callback_satisfaction in ('满意', '基本满意', '不满意')
 
 ),
 
 warning_metrics as (
 
-    select warning_no, 'fraud_warnings' as metric_code, 1::numeric as contribution
+    select warning_no, 'fraud_warnings' as metric_code,
+        1::numeric as contribution, null::numeric as denominator
     from placed_warnings
 
     union all
 
-    select warning_no, 'fraud_dissuasion_rate', 1
+    select warning_no, 'fraud_dissuasion_rate',
+        case when dissuasion_result = '劝阻成功' then 1 else 0 end, 1
     from placed_warnings
-    where dissuasion_result = '劝阻成功'
 
     union all
 
-    select warning_no, 'fraud_stopped_amount_yuan', stopped_amount_yuan
+    select warning_no, 'fraud_stopped_amount_yuan', stopped_amount_yuan, null
     from placed_warnings
     where stopped_amount_yuan is not null
 
@@ -112,7 +117,8 @@ incident_records as (
         placed_incidents.placement_method,
         placed_incidents.batch_id,
         placed_incidents.source_ref,
-        incident_metrics.contribution
+        incident_metrics.contribution,
+        incident_metrics.denominator
     from incident_metrics
     inner join placed_incidents
         on incident_metrics.incident_no = placed_incidents.incident_no
@@ -132,7 +138,8 @@ warning_records as (
         placed_warnings.placement_method,
         placed_warnings.batch_id,
         placed_warnings.source_ref,
-        warning_metrics.contribution
+        warning_metrics.contribution,
+        warning_metrics.denominator
     from warning_metrics
     inner join placed_warnings
         on warning_metrics.warning_no = placed_warnings.warning_no
