@@ -13,18 +13,32 @@
     {{ incremental_month_filter(month_column, changed) }}
 {%- endmacro %}
 
-{#- The facts as int_metric_facts_unioned reads them (generic test metric_facts):
-    region_code × month_start × metric_code, numerator, denominator (null for a
-    count), built_at (what the rollup's incremental filter compares). -#}
-{% macro metric_facts_final(relation, region_column='placed_code') -%}
+{#- A source's facts as int_metric_facts_unioned reads them (generic test
+    metric_facts), summed from the records behind them (its int_*_metric_records
+    model): region_code × month_start × metric_code, numerator, denominator (null for a
+    count), built_at (what the rollup's incremental filter compares). A fact is what
+    its records add up to, so every deduction can be traced to them; a count with no
+    record has no fact (the rollup makes it 0). -#}
+{% macro metric_facts_summed(records) -%}
     select
-        {{ region_column }}                         as region_code,
+        placed_code                                 as region_code,
         month_start,
         metric_code,
-        cast(numerator as numeric)                  as numerator,
-        cast(denominator as numeric)                as denominator,
+        sum(contribution)                           as numerator,
+        sum(denominator)                            as denominator,
         now()                                       as built_at
-    from {{ relation }}
+    from {{ records }}
+    group by placed_code, month_start, metric_code
+{%- endmacro %}
+
+{#- The months of a source's records rebuilt since its facts were last built: the
+    records model rebuilds whole months (delete+insert by month_start), so its rows
+    newer than the facts are exactly the months to sum again. Empty outside an
+    incremental run. -#}
+{% macro records_rebuilt_filter() -%}
+    {%- if is_incremental() %}
+    where built_at > (select coalesce(max(built_at), '-infinity'::timestamptz) from {{ this }})
+    {%- endif %}
 {%- endmacro %}
 
 {#- The records as int_metric_records_unioned reads them (every source's
@@ -32,8 +46,9 @@
     it was placed in (its village, else its town), with what it adds to the fact's
     numerator (contribution) and, for a rate, to its denominator (null for a count):
     a rate lists every record of its denominator, those adding 0 to the numerator too
-    (the unsatisfied callbacks behind a satisfaction rate), so that an appeal that
-    takes a record out takes it out of both (test assert_metric_records_add_up). -#}
+    (the unsatisfied callbacks behind a satisfaction rate), so that a record taken out is
+    taken out of both: a source's facts are its records summed (macro
+    metric_facts_summed). -#}
 {% macro metric_records_final(relation) -%}
     select
         placed_code                                 as placed_code,

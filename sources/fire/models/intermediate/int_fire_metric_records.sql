@@ -5,7 +5,7 @@
     service reports inspections per town and month, not one by one) with its units
     inspected, hazards found and rectified, and the rectification rate's numerator
     (rectified) and denominator (found). Summed by placed region, month and metric they
-    give the facts (test assert_metric_records_add_up). Incremental by month, like the
+    are the facts. Incremental by month, like the
     facts. Grain: metric_code × source_entity × record_key. -#}
 with
 

@@ -4,8 +4,7 @@
     rate's numerator: received, completed by the data cutoff, satisfied, repeat, group,
     escalated; found, resolved by the cutoff; and 1 to a rate's denominator (every
     petition or dispute its rate is of, those adding 0 to its numerator too). Summed
-    by placed region, month and metric they give the facts' numerators and denominators
-    (test assert_metric_records_add_up). Grid patrols list theirs in
+    by placed region, month and metric, they are the facts. Grid patrols list theirs in
     int_grid_patrol_metric_records. Incremental by month, like the facts. Grain: metric_code × source_entity × record_key. -#}
 with
 

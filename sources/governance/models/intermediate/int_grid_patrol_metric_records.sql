@@ -4,7 +4,7 @@
     what it adds: 1 to the patrols, its issues found to the issues found, its issues
     rectified to a rectification rate's numerator and its issues found to the rate's
     denominator (a patrol that found nothing adds nothing there). Summed by placed
-    region, month and metric they give the facts (test assert_metric_records_add_up).
+    region, month and metric, they are the facts.
     Incremental by month, like the facts. Grain: metric_code × record_key. -#}
 with
 

@@ -2,7 +2,7 @@
 {#- Hotline metric records: every complaint counted in a hotline metric fact
     (int_hotline_metrics_aggregated), adding 1 to the complaints and, when it is about
     public safety, to the safety complaints. Summed by placed region, month and metric
-    they give the facts (test assert_metric_records_add_up). Incremental by month,
+    they are the facts. Incremental by month,
     like the facts. Grain: metric_code × record_key. -#}
 with
 

@@ -4,8 +4,7 @@
     a count or to a rate's numerator, its minutes to police_arrival_minutes, its yuan
     to fraud_stopped_amount_yuan; and 1 to a rate's (or an average's) denominator, so a
     rate lists its records that add 0 too (an unsatisfied callback). Summed by placed
-    region, month and metric they give the facts' numerators and denominators (test
-    assert_metric_records_add_up), so every deduction can be
+    region, month and metric, they are the facts, so every deduction can be
     traced to the records behind it. Incremental by month, like the facts.
     Grain: metric_code × record_key (a record counts once per metric). -#}
 with

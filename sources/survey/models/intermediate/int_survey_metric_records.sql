@@ -3,7 +3,7 @@
     counted in the three months after its quarter, as int_survey_metrics_aggregated
     counts it) with what it adds to the sample-weighted scores: its score times its
     sample size to the numerator, its sample size to the denominator. Summed by town,
-    month and metric they give the facts (test assert_metric_records_add_up).
+    month and metric, they are the facts.
     Incremental by month, like the facts. Grain: month_start × metric_code × record_key. -#}
 with
 

@@ -3,8 +3,7 @@
     (int_traffic_metrics_aggregated) with what it adds (1 to the accidents, its deaths
     and its injuries), and every monthly violation statistic row (the source counts
     violations per region, month and violation code, not one by one) with its count.
-    Summed by placed region, month and metric they give the facts (test
-    assert_metric_records_add_up). Incremental by month, like the facts.
+    Summed by placed region, month and metric, they are the facts. Incremental by month, like the facts.
     Grain: metric_code × source_entity × record_key. -#}
 with
 
