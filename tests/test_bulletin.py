@@ -50,7 +50,12 @@ create table marts.region_index_items (
     region_code text not null, category_code text, category_name text, item_code text not null,
     item_name text, sort_order integer, metric_code text, metric_name text, metric_unit text,
     metric_value numeric(18,4), previous_month_value numeric(18,4), item_score numeric(8,2),
-    previous_item_score numeric(8,2), item_score_change numeric(8,2)
+    previous_item_score numeric(8,2), item_score_change numeric(8,2), points numeric(8,2),
+    is_adjustment boolean
+);
+create table marts.region_index_records (
+    scheme_code text, month_start date, region_code text, item_code text,
+    contribution numeric, denominator numeric
 );
 create table marts.incident_trends (
     region_code text not null, region_name text, region_level text not null, parent_code text,

@@ -73,9 +73,15 @@ def workbook(tmp_path: Path) -> openpyxl.Workbook:
     return openpyxl.load_workbook(path)
 
 
-def test_xlsx_has_a_ranking_sheet_per_level_then_categories_then_notes(workbook) -> None:
+def test_xlsx_has_ranking_sheets_then_categories_then_deductions_then_notes(workbook) -> None:
     long_title = workbook.sheetnames[2]
-    assert workbook.sheetnames == ["乡镇街道排名", "社会治安", long_title, "说明"]
+    assert workbook.sheetnames == [
+        "乡镇街道排名",
+        "社会治安",
+        long_title,
+        "乡镇街道扣分明细",
+        "说明",
+    ]
     assert len(long_title) == 31 and not set("[]:*?/\\") & set(long_title)
     assert long_title.startswith("矛盾纠纷_信访_化解_专项__整治_工作_")
     ranking = workbook["乡镇街道排名"]
@@ -153,7 +159,7 @@ def test_village_scheme_names_its_sheet_and_total(tmp_path: Path) -> None:
     unit = replace(unit, row=replace(unit.row, total_label="平安形势指数"), categories={})
     ranking = PublishedRanking("xiaolan", "小榄", 1, "平安形势指数", SEP, (unit,))
     book = openpyxl.load_workbook(exports.write_xlsx(ranking, tmp_path / "v.xlsx"))
-    assert book.sheetnames == ["村社区排名", "说明"]
+    assert book.sheetnames == ["村社区排名", "村社区扣分明细", "说明"]
     header = next(book["村社区排名"].iter_rows(values_only=True))
     assert header[1] == "村社区" and header[4] == "平安形势指数"
     assert "上月数据" not in dict(book["说明"].iter_rows(min_row=2, values_only=True))
@@ -225,6 +231,17 @@ create table marts.region_index_categories (
     category_points numeric(6,2), sort_order integer, category_score numeric(6,2) not null,
     previous_category_score numeric(6,2)
 );
+create table marts.region_index_items (
+    scheme_code text not null, month_start date not null, region_code text not null,
+    category_name text, item_code text not null, item_name text, sort_order integer,
+    metric_name text, metric_value numeric(18,4), points numeric(8,2),
+    item_score numeric(8,2), is_adjustment boolean
+);
+create table marts.region_index_records (
+    scheme_code text not null, month_start date not null, region_code text not null,
+    item_code text not null, record_key text not null, contribution numeric not null,
+    denominator numeric
+);
 """
 
 MONTHLY = [
@@ -248,6 +265,24 @@ CATEGORY_ROWS = [
     ("majuqiao", 2, "2024-09-01", "110112115", "B", "群众", 40, 2, 30, 31),
 ]
 
+# scheme, month, unit, category, item, name, order, metric, value, points, score, adjustment
+ITEM_ROWS = [
+    ("majuqiao", "2024-09-01", "110112115", "社会治安", "XS_01", "刑事警情", 1, "刑事警情", 3,
+     4, 2.5, False),
+    ("majuqiao", "2024-09-01", "110112115", "社会治安", "ZA_04", "回访满意率", 2, "满意率",
+     66.6667, 2, 1.8, False),
+    ("majuqiao", "2024-09-01", "110112115", "群众", "JF_01", "见义勇为", 3, None, None, 0, 1,
+     True),
+    ("majuqiao", "2024-09-01", "110112114", "社会治安", "XS_01", "刑事警情", 1, "刑事警情", 0,
+     4, 4, False),  # full marks: nothing to explain
+]  # fmt: skip
+RECORD_ROWS = [
+    ("majuqiao", "2024-09-01", "110112115", "XS_01", key, 1, None) for key in ("J1", "J2", "J3")
+] + [
+    ("majuqiao", "2024-09-01", "110112115", "ZA_04", key, value, 1)
+    for key, value in (("J1", 1), ("J2", 0), ("J3", 1))
+]
+
 
 @pytest.fixture
 def marts(databases):
@@ -262,6 +297,14 @@ def marts(databases):
             cur.executemany(
                 f"insert into marts.region_index_categories values ({', '.join(['%s'] * 10)})",
                 CATEGORY_ROWS,
+            )
+            cur.executemany(
+                f"insert into marts.region_index_items values ({', '.join(['%s'] * 12)})",
+                ITEM_ROWS,
+            )
+            cur.executemany(
+                f"insert into marts.region_index_records values ({', '.join(['%s'] * 7)})",
+                RECORD_ROWS,
             )
     return warehouse
 
@@ -289,10 +332,21 @@ def test_export_month_writes_every_published_scheme(marts, tmp_path: Path) -> No
         for ext in ("xlsx", "csv", "json")
     ]
     book = openpyxl.load_workbook(tmp_path / "rankings" / "majuqiao_2024-09.xlsx")
-    assert book.sheetnames == ["乡镇街道排名", "社会治安", "群众", "说明"]
+    assert book.sheetnames == ["乡镇街道排名", "社会治安", "群众", "乡镇街道扣分明细", "说明"]
+    # each item a town lost or gained points on, in ranking then item order, with the
+    # records behind it (a rate's: how many did not count in full); full marks are left out
+    deductions = list(book["乡镇街道扣分明细"].iter_rows(values_only=True))
+    assert deductions == [
+        ("排名", "乡镇街道", "区划代码", "一级指标", "指标代码", "指标", "满分", "得分", "扣减分",
+         "指标值", "记录数", "其中未全额计入"),
+        (2, "马驹桥镇", "110112115", "社会治安", "XS_01", "刑事警情", 4, 2.5, -1.5, 3, 3, None),
+        (2, "马驹桥镇", "110112115", "社会治安", "ZA_04", "回访满意率", 2, 1.8, -0.2,
+         pytest.approx(66.6667), 3, 1),
+        (2, "马驹桥镇", "110112115", "群众", "JF_01", "见义勇为", 0, 1, 1, None, 0, None),
+    ]  # fmt: skip
     assert book["乡镇街道排名"]["F2"].fill.fgColor.rgb[-6:] == "1A9850"
     village = openpyxl.load_workbook(tmp_path / "rankings" / "xiaolan_2024-09.xlsx")
-    assert village.sheetnames == ["村社区排名", "说明"]
+    assert village.sheetnames == ["村社区排名", "村社区扣分明细", "说明"]
     assert village["村社区排名"]["E1"].value == "平安形势指数"
     doc = json.loads((tmp_path / "rankings" / "xiaolan_2024-09.json").read_text("utf-8"))
     assert doc["units"][0]["region_name"] == "沙口社区" and doc["units"][0]["score"] == "77.00"

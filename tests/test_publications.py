@@ -272,7 +272,7 @@ def test_bulletin_arrives_with_chinese_intact_and_attachments_that_open(warehous
     assert list(files) == [PDF_NAME, XLSX_NAME]
     assert f"附件：{PDF_NAME}" in html.get_content()  # the body names the PDF as attached
     book = openpyxl.load_workbook(io.BytesIO(files[XLSX_NAME]))
-    assert book.sheetnames == ["乡镇街道排名", "社会治安", "群众安全感", "说明"]
+    assert book.sheetnames == ["乡镇街道排名", "社会治安", "群众安全感", "乡镇街道扣分明细", "说明"]
     rows = list(book["乡镇街道排名"].iter_rows(values_only=True))
     assert [r[:3] for r in rows[1:]] == [(t[7], t[1], t[0]) for t in TOWNS[SEP]]
     assert rows[1][4] == pytest.approx(91.2)

@@ -4,13 +4,17 @@ For every scheme published in a month, :func:`export_month` writes
 ``<out_dir>/rankings/<scheme>_<YYYY-MM>.{xlsx,csv,json}``:
 
 - **xlsx** is what people open. Every data sheet has its header in **row 1** and one
-  unit per row from row 2, so ``pandas.read_excel(path, sheet_name=...)`` reads it
-  without options; scheme, version and month are in the document properties and on
-  the last sheet, ``说明``, never above the header. Sheets: one ranking per ranked
+  unit (a deductions sheet: one unit's item) per row from row 2, so
+  ``pandas.read_excel(path, sheet_name=...)`` reads it without options; scheme,
+  version and month are in the document properties and on the last sheet, ``说明``,
+  never above the header. Sheets: one ranking per ranked
   level (``乡镇街道排名``, ``村社区排名``), then one per category (named by the
-  category, in the scheme's order). Numbers stay numbers: the rank change is the
-  integer ``previous rank − rank`` shown as ``↑3`` / ``↓2`` / ``–`` by its number
-  format, so sorting and formulas still work.
+  category, in the scheme's order), then per ranked level its deductions
+  (``乡镇街道扣分明细``: one row per unit and item that lost or gained points, with
+  the number of source records behind it, so an office answers a town from the file
+  it already has; ``pingan explain`` lists the records). Numbers stay numbers: the
+  rank change is the integer ``previous rank − rank`` shown as ``↑3`` / ``↓2`` /
+  ``–`` by its number format, so sorting and formulas still work.
 - **csv** is :func:`pingan_transforms.publish.ranking.write_csv` unchanged (UTF-8 with
   BOM, Chinese headers), for tools that want one flat table.
 - **json** is for programs: the same ranking plus categories per unit; decimals are
@@ -30,7 +34,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from openpyxl import Workbook
@@ -82,6 +86,29 @@ class CategoryScore:
 
 
 @dataclass(frozen=True)
+class Deduction:
+    """An item a unit lost points on (or, an adjustment item, gained or lost), with
+    the source records behind it (``marts.region_index_records``)."""
+
+    region_code: str
+    category_name: str | None
+    item_code: str
+    item_name: str | None
+    metric_name: str | None
+    metric_value: Decimal | None
+    points: Decimal
+    item_score: Decimal
+    is_adjustment: bool
+    records: int  # the source records counted in the item's metric
+    records_short: int  # of a rate's, those not counted in full (an unsatisfied callback)
+
+    @property
+    def change(self) -> Decimal:
+        """Points lost (negative) or, for an adjustment item, gained (positive)."""
+        return self.item_score if self.is_adjustment else self.item_score - self.points
+
+
+@dataclass(frozen=True)
 class PublishedUnit:
     """A row of ``marts.region_index_monthly``: the CSV's :class:`RankingRow` plus what
     the xlsx and json need on top (colour, peer group code, last month's score,
@@ -106,6 +133,7 @@ class PublishedRanking:
     month: Month
     units: tuple[PublishedUnit, ...]
     categories: tuple[Category, ...] = ()
+    deductions: tuple[Deduction, ...] = ()  # in the scheme's item order
 
     @property
     def rows(self) -> list[RankingRow]:
@@ -124,6 +152,21 @@ class PublishedRanking:
             levels.setdefault(unit.row.region_level, []).append(unit)
         order = {level: i for i, level in enumerate(LEVEL_ORDER)}
         return dict(sorted(levels.items(), key=lambda item: order.get(item[0], len(order))))
+
+    def deduction_rows(self, units: list[PublishedUnit]) -> list[DeductionRow]:
+        """The deductions of ``units``, unit by unit in ranking order."""
+        by_unit: dict[str, list[Deduction]] = {}
+        for deduction in self.deductions:
+            by_unit.setdefault(deduction.region_code, []).append(deduction)
+        return [DeductionRow(u, d) for u in units for d in by_unit.get(u.row.region_code, [])]
+
+
+@dataclass(frozen=True)
+class DeductionRow:
+    """A row of a deductions sheet: the unit and one of its deductions."""
+
+    unit: PublishedUnit
+    deduction: Deduction
 
 
 _UNIT_COLUMNS = (
@@ -144,6 +187,31 @@ _CATEGORIES_SQL = """
 """
 
 
+# Every item a unit lost or gained points on, with its records counted: an item at
+# full marks (or an adjustment of 0) has nothing to explain.
+_DEDUCTIONS_SQL = """
+    with items as (
+        select * from marts.region_index_items
+        where scheme_code = %(scheme)s and month_start = %(month)s
+          and case when is_adjustment then item_score <> 0 else item_score < points end
+    ),
+    records as (
+        select region_code, item_code, count(*) as records,
+            count(*) filter (where contribution < denominator) as records_short
+        from marts.region_index_records
+        where scheme_code = %(scheme)s and month_start = %(month)s
+        group by region_code, item_code
+    )
+    select items.region_code, items.category_name, items.item_code, items.item_name,
+        items.metric_name, items.metric_value, items.points, items.item_score,
+        items.is_adjustment, coalesce(records.records, 0), coalesce(records.records_short, 0)
+    from items
+    left join records
+        on items.region_code = records.region_code and items.item_code = records.item_code
+    order by items.sort_order, items.region_code
+"""
+
+
 def read_published(
     conn: psycopg.Connection, scheme_code: str, month: Month
 ) -> PublishedRanking | None:
@@ -154,6 +222,9 @@ def read_published(
     with conn.cursor(row_factory=dict_row) as cur:
         category_rows = cur.execute(_CATEGORIES_SQL, (scheme_code, month.first_day)).fetchall()
     categories, scores = _categories(category_rows)
+    deductions = conn.execute(
+        _DEDUCTIONS_SQL, {"scheme": scheme_code, "month": month.first_day}
+    ).fetchall()
     first = units[0]
     return PublishedRanking(
         scheme_code=scheme_code,
@@ -163,6 +234,7 @@ def read_published(
         month=month,
         units=tuple(_unit(record, scores.get(record["region_code"], {})) for record in units),
         categories=categories,
+        deductions=tuple(Deduction(*row) for row in deductions),
     )
 
 
@@ -247,14 +319,18 @@ class Style:
     bold: bool = False
 
 
+Row = TypeVar("Row")
+
+
 @dataclass(frozen=True)
-class Column:
-    """One column of a sheet: its header, value, number format and per-cell style."""
+class Column(Generic[Row]):
+    """One column of a sheet: its header, value, number format and per-cell style (a
+    row is a unit, or a unit's deduction)."""
 
     header: str
-    value: Callable[[PublishedUnit], object]
+    value: Callable[[Row], object]
     number_format: str | None = None
-    style: Callable[[PublishedUnit], Style | None] = lambda unit: None
+    style: Callable[[Row], Style | None] = lambda row: None
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
@@ -305,7 +381,9 @@ def _stars(unit: PublishedUnit) -> str | None:
     return "★" * unit.row.stars if unit.row.stars else None
 
 
-def ranking_columns(ranking: PublishedRanking, units: list[PublishedUnit]) -> list[Column]:
+def ranking_columns(
+    ranking: PublishedRanking, units: list[PublishedUnit]
+) -> list[Column[PublishedUnit]]:
     """The ranking sheet: the CSV's columns plus the peer group, styled."""
     return [
         Column("排名", lambda u: u.row.rank),
@@ -324,7 +402,7 @@ def ranking_columns(ranking: PublishedRanking, units: list[PublishedUnit]) -> li
     ]  # fmt: skip
 
 
-def category_columns(category: Category, units: list[PublishedUnit]) -> list[Column]:
+def category_columns(category: Category, units: list[PublishedUnit]) -> list[Column[PublishedUnit]]:
     """A category sheet: each unit's score of the category, its points and last month's."""
 
     def score(u: PublishedUnit) -> Decimal | None:
@@ -356,6 +434,25 @@ def category_columns(category: Category, units: list[PublishedUnit]) -> list[Col
     ]
 
 
+def deduction_columns(units: list[PublishedUnit]) -> list[Column[DeductionRow]]:
+    """A deductions sheet: per unit, each item it lost (or gained) points on, and how
+    many source records stand behind it."""
+    return [
+        Column("排名", lambda r: r.unit.row.rank),
+        Column(unit_header(units), lambda r: r.unit.row.region_name),
+        Column("区划代码", lambda r: r.unit.row.region_code),
+        Column("一级指标", lambda r: r.deduction.category_name),
+        Column("指标代码", lambda r: r.deduction.item_code),
+        Column("指标", lambda r: r.deduction.item_name),
+        Column("满分", lambda r: r.deduction.points, SCORE_FORMAT),
+        Column("得分", lambda r: r.deduction.item_score, SCORE_FORMAT),
+        Column("扣减分", lambda r: r.deduction.change, PCT_FORMAT),
+        Column("指标值", lambda r: r.deduction.metric_value),
+        Column("记录数", lambda r: r.deduction.records),
+        Column("其中未全额计入", lambda r: r.deduction.records_short or None),
+    ]
+
+
 def _cell_text(value: object) -> str:
     """What a value looks like in its cell, for the column width."""
     if value is None:
@@ -381,8 +478,9 @@ def _apply(cell: Any, style: Style | None) -> None:
         cell.font = Font(color=style.font, bold=style.bold)
 
 
-def fill_sheet(ws: Worksheet, columns: list[Column], units: list[PublishedUnit]) -> None:
-    """Header in row 1 (frozen, filterable), one unit per row, widths that fit Chinese."""
+def fill_sheet(ws: Worksheet, columns: list[Column[Row]], units: list[Row]) -> None:
+    """Header in row 1 (frozen, filterable), one unit (or deduction) per row, widths
+    that fit Chinese."""
     ws.append([c.header for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -419,9 +517,9 @@ def fill_sheet(ws: Worksheet, columns: list[Column], units: list[PublishedUnit])
     ws.auto_filter.ref = ws.dimensions
 
 
-def level_sheet_name(level: str) -> str:
-    """``乡镇街道排名``, ``村社区排名``; an unknown level keeps its code."""
-    return f"{LEVEL_NAMES.get(level, level)}排名"
+def level_sheet_name(level: str, what: str = "排名") -> str:
+    """``乡镇街道排名``, ``村社区扣分明细``; an unknown level keeps its code."""
+    return f"{LEVEL_NAMES.get(level, level)}{what}"
 
 
 def about_rows(ranking: PublishedRanking) -> list[tuple[str, str]]:
@@ -436,6 +534,12 @@ def about_rows(ranking: PublishedRanking) -> list[tuple[str, str]]:
         ("表头", "各排名表与分类表第 1 行为表头，第 2 行起每行一个单位"),
         ("排名变化", "上月排名 − 本月排名，正数为上升（↑），负数为下降（↓）"),
         ("环比(%)", f"（本月{ranking.total_label} − 上月）÷ 上月 × 100"),
+        (
+            "扣分明细",
+            "每行一个单位的一个扣分（或加减分）指标；扣减分为负数是扣分；记录数为计入"
+            "该指标的源记录条数，其中未全额计入为比率指标中未计入分子的记录（如回访不满意）；"
+            "逐条记录可用 pingan explain 查看",
+        ),
     ]
     if ranking.previous_restated:
         restated = f"上月按其他版本发布，上月排名、得分已按第 {ranking.scheme_version} 版方案重算"
@@ -468,7 +572,8 @@ def _properties(wb: Workbook, ranking: PublishedRanking) -> None:
 
 
 def build_workbook(ranking: PublishedRanking) -> Workbook:
-    """Ranking sheet(s) per level, a sheet per category, then ``说明``."""
+    """Ranking sheet(s) per level, a sheet per category, deductions per level, then
+    ``说明``."""
     wb = Workbook()
     wb.remove(wb.active)
     taken = {ABOUT_SHEET}
@@ -479,6 +584,9 @@ def build_workbook(ranking: PublishedRanking) -> Workbook:
     for category in ranking.categories:
         ws = wb.create_sheet(sheet_title(category.name, taken))
         fill_sheet(ws, category_columns(category, units), units)
+    for level, level_units in ranking.by_level().items():
+        ws = wb.create_sheet(sheet_title(level_sheet_name(level, "扣分明细"), taken))
+        fill_sheet(ws, deduction_columns(level_units), ranking.deduction_rows(level_units))
     _about_sheet(wb, ranking)
     _properties(wb, ranking)
     return wb
