@@ -245,6 +245,48 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _appeal(args: argparse.Namespace, settings: Settings) -> int:
+    """File, decide or list appeals (申诉) against the records behind a unit's items."""
+    from pingan_transforms.publish.appeals import (
+        AppealError,
+        decide_appeal,
+        file_appeal,
+        format_appeals,
+        list_appeals,
+    )
+    from pingan_transforms.warehouse import connect, resolve_target
+
+    try:
+        with connect(resolve_target(settings)) as conn:
+            if args.action == "list":
+                month = Month.parse(args.month) if args.month else None
+                appeals = list_appeals(conn, args.scheme, month)
+                print(format_appeals(appeals) if appeals else "no appeals")
+                return 0
+            if args.action == "file":
+                appeal = file_appeal(
+                    conn, args.scheme, Month.parse(args.month), args.unit, args.records,
+                    args.reason, args.by,
+                )  # fmt: skip
+                print(f"appeal {appeal.appeal_id} filed: {appeal.describe()}")
+                print(f"decide it with `pingan appeal decide {appeal.appeal_id} accept|reject "
+                      "--by NAME [--move-to UNIT]`")  # fmt: skip
+                return 0
+            appeal = decide_appeal(
+                conn, args.appeal_id, accept=args.decision == "accept", by=args.by,
+                move_to=args.move_to, note=args.note,
+            )  # fmt: skip
+    except AppealError as exc:
+        print(f"pingan appeal: {exc}", file=sys.stderr)
+        return 1
+    print(f"appeal {appeal.appeal_id}: {appeal.describe()}")
+    if appeal.status == "accepted":
+        print(f"the numbers of {appeal.scheme_code} {appeal.month} change at the month's next "
+              f"run (`pingan run {appeal.month} --sign-off-as NAME`); a published month then "
+              "gets a revision to sign off that names this appeal")  # fmt: skip
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """Everything from nothing: warehouse, simulated sources, DAG runs, ranking."""
     from pingan_simulate.mailbox import mail_catcher
@@ -459,6 +501,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--all", action="store_true", help="every record, not the first 5")
     explain.add_argument("--csv", metavar="PATH", help="also save every record as CSV")
     explain.set_defaults(func=_explain)
+
+    appeal = sub.add_parser("appeal", help="appeals (申诉) against records behind a unit's items")
+    appeal_sub = appeal.add_subparsers(dest="action", required=True)
+    filing = appeal_sub.add_parser("file", help="a unit contests records counted in it")
+    filing.add_argument("scheme", help="scheme code")
+    filing.add_argument("month", metavar="YYYY-MM")
+    filing.add_argument("unit", help="the appealing unit's region code or name")
+    filing.add_argument("--records", nargs="+", required=True, metavar="KEY",
+                        help="record keys as `pingan explain` lists them")  # fmt: skip
+    filing.add_argument("--reason", required=True, help="why they do not belong to the unit")
+    filing.add_argument("--by", help="who files it")
+    deciding = appeal_sub.add_parser("decide", help="accept or reject a filed appeal, once")
+    deciding.add_argument("appeal_id", type=int)
+    deciding.add_argument("decision", choices=("accept", "reject"))
+    deciding.add_argument("--by", required=True, help="who decides")
+    deciding.add_argument(
+        "--move-to", metavar="UNIT", help="accept: the unit the records belong to (default: none)"
+    )
+    deciding.add_argument("--note", help="the decision's grounds")
+    listing = appeal_sub.add_parser("list", help="appeals with their records and decisions")
+    listing.add_argument("scheme", nargs="?")
+    listing.add_argument("month", nargs="?", metavar="YYYY-MM")
+    appeal.set_defaults(func=_appeal)
 
     demo = sub.add_parser("demo", help="everything from nothing, then print the latest ranking")
     demo.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])

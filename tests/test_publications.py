@@ -728,6 +728,66 @@ def test_a_material_correction_of_a_published_month_waits_for_an_office_then_mai
     ]
 
 
+def test_an_accepted_appeal_is_revised_whatever_its_size_and_the_revision_names_it(
+    warehouse, mailbox, capsys
+) -> None:
+    """Issue 14: an appeal accepted for a published month goes through the revision
+    path: the change it brings is drafted for an office even when the policy would call
+    it immaterial, the revision's 本次修订说明 names the appeal, and a draft rendered
+    before a later decision is refused at sign-off."""
+    from pingan_transforms.cli import main
+    from pingan_transforms.tasks import draft_bulletins
+
+    settings = get_settings()
+    publications.publish_month(warehouse, AUG, settings, signed=SIGNED)
+    with connect(warehouse) as conn:  # the records behind 马驹桥镇's social-order item
+        for key in ("J1", "J2", "J3"):
+            _insert(conn, "region_index_records", {
+                "scheme_code": "majuqiao", "scheme_version": 2, "month_start": AUG.first_day,
+                "region_code": "110112115", "item_code": "A1a", "source_entity": "police.incidents",
+                "record_key": key, "placed_code": "110112115201", "contribution": 1,
+            })  # fmt: skip
+    file = ["appeal", "file", "majuqiao", "2024-08", "马驹桥镇", "--reason", "高速公路上发生"]
+    assert main([*file, "--records", "J1"]) == 0
+    assert main(["appeal", "decide", "1", "accept", "--by", "张三"]) == 0
+    with connect(warehouse) as conn:  # what the next build makes of it: half a point
+        _correct_august(conn, "75.50", 35)
+    start = datetime(2024, 9, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    draft_bulletins(start, RUN)
+    ((month, published, material, draft_id, changes),) = _reviews(warehouse)
+    assert (month, material, draft_id is not None) == (AUG.first_day, True, True)
+    with connect(warehouse) as conn:
+        assert conn.execute(
+            "select appeal_ids from publish.drafts where draft_id = %s", (draft_id,)
+        ).fetchone() == ([1],)
+    # a second appeal decided after the revision was drafted: that draft is not sent
+    assert main([*file, "--records", "J2"]) == 0
+    assert main(["appeal", "decide", "2", "accept", "--by", "张三"]) == 0
+    capsys.readouterr()
+    assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "李四"]) == 1
+    assert "appeal 2 of majuqiao 2024-08 was decided after draft" in capsys.readouterr().err
+    with connect(warehouse) as conn:
+        _correct_august(conn, "76.00", 34)  # the next build counts it too
+    draft_bulletins(start, "manual__again")
+    assert main(["publish", "approve", "majuqiao", "2024-08", "--by", "李四"]) == 0
+    revised = mailbox.received[-1].message()
+    assert "（第1次修订）" in str(revised["Subject"])
+    html = revised.get_body(preferencelist=("html",)).get_content()
+    assert "经申诉复核，有关记录的归属作出调整" in html
+    for appeal_id, key in ((1, "J1"), (2, "J2")):
+        assert (
+            f"修订依据：申诉第{appeal_id}号（马驹桥镇，1条记录：{key}；理由：高速公路上发生）"
+            "已采纳，不计入该单位" in html
+        )
+    with connect(warehouse) as conn:
+        assert conn.execute(
+            "select appeal_id, applied_in_revision from publish.appeals order by appeal_id"
+        ).fetchall() == [(1, 2), (2, 2)]
+    capsys.readouterr()
+    assert main(["appeal", "list"]) == 0
+    assert "已计入第2版" in capsys.readouterr().out
+
+
 def test_an_immaterial_correction_is_recorded_queryable_and_never_mailed(
     warehouse, mailbox
 ) -> None:

@@ -381,3 +381,57 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case, tmp_path, caps
         "丙街道": (2, Decimal("100.00"), 1, Decimal("80.00"), 3, 2, Decimal("25.00"), True),
         "乙镇": (2, Decimal("98.60"), 3, Decimal("89.65"), 2, -1, Decimal("9.98"), True),
     }
+
+    # Appeals (申诉, issue 14). 甲镇 contests two of its three August 刑事 records: H0003
+    # repeats H0002 (taken out), H0004 happened in 乙镇 (moved there). Accepted, the next
+    # build scores 甲镇 刑事 1 → (1−0.7)×2 = 0.60 ⇒ 96.60 and 乙镇 刑事 2 → 2.60 ⇒ 87.65;
+    # 丙街道, which nobody appealed about, keeps 75.40 and its rank.
+    def appeal(*args: str) -> tuple[int, str, str]:
+        code = pingan(["appeal", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = appeal("file", "hand", "2024-08", "甲镇", "--records", "H0003",
+                          "--reason", "与H0002重复录入", "--by", "甲镇综治办")  # fmt: skip
+    assert code == 0 and out.startswith("appeal 1 filed: 申诉第1号（甲镇，1条记录：H0003；")
+    assert appeal("file", "hand", "2024-08", "110199001", "--records", "H0004",
+                  "--reason", "发生在乙镇辖区")[0] == 0  # fmt: skip
+    # bad input: one line that says what is wrong, nothing recorded
+    for args, says in [
+        (("甲镇", "--records", "H9999"), "unknown record key 'H9999'"),
+        (("乙镇", "--records", "H0002"), "record 'H0002' is not counted in 乙镇 in 2024-08 "
+                                         "(it is counted in 甲村 in 2024-08)"),
+        (("甲镇", "--records", "H0003"), "record 'H0003' is already in appeal 1 (待复核)"),
+    ]:  # fmt: skip
+        code, _, err = appeal("file", "hand", "2024-08", *args, "--reason", "不属本单位")
+        assert code == 1 and err.startswith("pingan appeal: " + says), err
+    assert appeal("decide", "1", "accept", "--by", "张三")[0] == 0
+    code, out, _ = appeal("decide", "2", "accept", "--by", "张三", "--move-to", "乙镇")
+    assert code == 0 and "已采纳，改计入乙镇" in out and "pingan run 2024-08" in out
+    code, _, err = appeal("decide", "1", "reject", "--by", "李四")
+    assert code == 1 and "appeal 1 was already decided (已采纳 by 张三" in err
+    code, out, _ = appeal("list", "hand", "2024-08")
+    assert code == 0 and "police.incidents H0004 @ 110199001" in out and "→ 乙镇" in out
+    with connect(warehouse) as conn:
+        assert conn.execute(
+            "select appeal_id, event, actor from publish.appeal_events order by event_id"
+        ).fetchall() == [(1, "filed", "甲镇综治办"), (2, "filed", None),
+                         (1, "accepted", "张三"), (2, "accepted", "张三")]  # fmt: skip
+
+    tasks.build_models()
+    appealed = _scores(warehouse, "2024-08")
+    assert {name: row[:3] for name, row in appealed.items()} == {
+        "甲镇": (Decimal("96.60"), "优秀", 1),
+        "乙镇": (Decimal("87.65"), "平稳", 2),
+        "丙街道": (Decimal("75.40"), "较差", 3),
+    }
+    with connect(warehouse) as conn:
+        records = conn.execute(
+            "select region_code, record_key, placement_method, appeal_id "
+            "from marts.region_index_records where month_start = '2024-08-01' "
+            "and item_code = 'SHZA_01' order by region_code, record_key"
+        ).fetchall()
+    jia = [r[1:] for r in records if r[0] == "110199001"]
+    yi = [r[1:] for r in records if r[0] == "110199002"]
+    assert jia == [("H0002", "region_code", None)]  # H0003 out, H0004 moved
+    assert len(yi) == 2 and ("H0004", "appeal", 2) in yi

@@ -119,11 +119,13 @@ def render_bulletin(
     changes: Sequence[RevisionChange] = (),
     *,
     corrections: Sequence[Correction] = (),
+    appeals: Sequence[str] = (),
     issued: date | None = None,
 ) -> Bulletin:
     """The scheme's bulletin for the month: ``<out_dir>/bulletins/<stem>.html|.pdf``.
 
-    ``issued`` is the date printed under the issuing office (default: today in Beijing).
+    ``issued`` is the date printed under the issuing office (default: today in Beijing);
+    ``appeals`` describe the appeals (申诉) a revision counts, named in 本次修订说明.
     Raises :class:`NothingPublished` when the month has no published ranking.
     """
     if revision < 1:
@@ -132,7 +134,7 @@ def render_bulletin(
         data = read_bulletin_data(conn, scheme_code, month)
     if issued is not None:
         data = replace(data, issued=issued)
-    document = compose(data, month, revision, changes, corrections)
+    document = compose(data, month, revision, changes, corrections, appeals)
     return write_bulletin(
         document, Path(out_dir) / "bulletins", bulletin_stem(scheme_code, month, revision)
     )

@@ -112,6 +112,7 @@ class _Context:
     revision: int
     changes: Sequence[RevisionChange]
     corrections: Sequence[Correction] = ()
+    appeals: Sequence[str] = ()  # the appeals (申诉) the revision counts, described
 
     @property
     def ranking(self) -> PublishedRanking:
@@ -632,14 +633,20 @@ def red_run_text(status: UnitStatus) -> str:
 def _revision_section(ctx: _Context) -> Section | None:
     if ctx.revision <= 1:
         return None
+    why = "部分源数据有迟报或更正"
+    if ctx.appeals:
+        why = "经申诉复核，有关记录的归属作出调整" + (
+            "，部分源数据亦有迟报或更正" if ctx.changes else ""
+        )
     intro = para(
-        f"本通报为{month_text(ctx.month)}通报的第{ctx.revision}版。首次发布后，部分源数据有迟报"
-        "或更正，重新计算后以下单位的得分、排名或等级发生变化。此前发布的版本同时作废，"
+        f"本通报为{month_text(ctx.month)}通报的第{ctx.revision}版。首次发布后，{why}，"
+        "重新计算后以下单位的得分、排名或等级发生变化。此前发布的版本同时作废，"
         "以本版为准。"
     )
+    appeals = tuple(para(f"修订依据：{text}。") for text in ctx.appeals)
     if not ctx.changes:
         unchanged = para("本次修订未改变各单位的得分、排名和等级。")
-        return Section("本次修订说明", (intro, unchanged))
+        return Section("本次修订说明", (intro, *appeals, unchanged))
     rows = tuple(
         (Cell(c.region_name, align="left"), Cell(CHANGE_FIELDS.get(c.field, c.field)),
          Cell(c.before), Cell(c.after, bold=True))
@@ -647,7 +654,7 @@ def _revision_section(ctx: _Context) -> Section | None:
     )  # fmt: skip
     table = Table(("单位", "项目", "修订前", "修订后"), rows, (2.0, 1.0, 1.5, 1.5),
                   "修订前后对照")  # fmt: skip
-    return Section("本次修订说明", (intro, table))
+    return Section("本次修订说明", (intro, *appeals, table))
 
 
 def _corrections_section(ctx: _Context) -> Section | None:
@@ -677,9 +684,10 @@ def _cn_number(n: int) -> str:
 def compose(
     data: BulletinData, month: Month, revision: int = 1,
     changes: Sequence[RevisionChange] = (), corrections: Sequence[Correction] = (),
+    appeals: Sequence[str] = (),
 ) -> Document:  # fmt: skip
     """The bulletin as a :class:`Document` (pure: no database, no files)."""
-    ctx = _Context(data, month, revision, changes, corrections)
+    ctx = _Context(data, month, revision, changes, corrections, appeals)
     ranking = data.ranking
     subject = f"{month_text(month)}{ctx.area}{ctx.label}通报"
     issue = f"{month.year}年第{month.month}期"

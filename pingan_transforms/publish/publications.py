@@ -441,6 +441,7 @@ class Draft:
     changes: tuple[dict[str, Any], ...] = ()
     cutoff_at: datetime | None = None  # the month's data cutoff (config/publishing.yml)
     data_loaded_to: datetime | None = None  # how far the extracts had read the sources
+    appeal_ids: tuple[int, ...] = ()  # the accepted appeals (申诉) it counts
 
     def summary(self) -> dict[str, object]:
         """JSON-serialisable (the task's XCom)."""
@@ -456,6 +457,7 @@ class Draft:
             "changes": list(self.changes),
             "cutoff_at": self.cutoff_at.isoformat() if self.cutoff_at else None,
             "data_loaded_to": self.data_loaded_to.isoformat() if self.data_loaded_to else None,
+            "appeal_ids": list(self.appeal_ids),
         }
 
     @property
@@ -560,6 +562,8 @@ def _review(
     month: Month,
     run_id: str | None,
 ) -> Review | None:
+    from pingan_transforms.publish.appeals import appeals_to_count
+
     with connect(target) as conn:
         _lock(conn, code, month)
         content = read_content(conn, code, month)
@@ -578,6 +582,11 @@ def _review(
             return None
         before = published_units(conn, code, month, latest.revision)
         reasons = policy.material(before, content.units)
+        # an accepted appeal (申诉) is a decision owed to the unit: it is revised,
+        # whatever the policy says of the size of the change
+        for appeal in appeals_to_count(conn, code, month):
+            for unit in filter(None, (appeal.region_code, appeal.move_to)):
+                reasons.setdefault(unit, []).append(f"申诉第{appeal.appeal_id}号已采纳")
         changes = _change_records(
             before, content.units,
             published_items(conn, code, month, latest.revision), current_items(conn, code, month),
@@ -696,6 +705,7 @@ def _draft_scheme(
     run_id: str | None,
     signoff_via: Literal["airflow", "office"] = "airflow",
 ) -> Draft | None:
+    from pingan_transforms.publish.appeals import appeals_to_count
     from pingan_transforms.publish.bulletin import render_bulletin
     from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.exports import read_published, write_ranking_files
@@ -726,10 +736,14 @@ def _draft_scheme(
         if revision > 1:
             directory = directory / "revisions" / f"r{revision}"
         paths = {p.suffix.lstrip("."): p for p in write_ranking_files(ranking, directory)}
+        # the appeals decided (accepted) since the month was last published: the marts
+        # built before this draft count them, the revision names them
+        appeals = appeals_to_count(conn, code, month)
         bulletin = render_bulletin(
             target, code, month, settings.output_dir, revision=revision,
             changes=_as_changes(records),
             corrections=pending_corrections(conn, code, month) if revision == 1 else (),
+            appeals=[a.describe() for a in appeals],
         )  # <output>/bulletins/<scheme>_<YYYY-MM>[_r<n>].html|.pdf: each revision kept  # fmt: skip
         files = {"html": str(bulletin.html_path), "pdf": str(bulletin.pdf_path),
                  **{kind: str(path) for kind, path in paths.items()}}  # fmt: skip
@@ -744,28 +758,29 @@ def _draft_scheme(
             """
             insert into publish.drafts (scheme_code, scheme_version, month_start, revision,
                 checksum, subject, files, changes, dag_run_id, signoff_via, cutoff_at,
-                data_loaded_to)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
+                data_loaded_to, appeal_ids)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning draft_id
             """,
             (code, content.scheme_version, month.first_day, revision, content.checksum,
              bulletin.subject, Jsonb(files), Jsonb(records), run_id, signoff_via, cutoff_at,
-             loaded_to),
+             loaded_to, [a.appeal_id for a in appeals]),
         ).fetchone()  # fmt: skip
     return Draft(
         draft_id, code, content.scheme_version, month, revision, content.checksum,
         bulletin.subject, files, tuple(records), cutoff_at, loaded_to,
+        tuple(a.appeal_id for a in appeals),
     )  # fmt: skip
 
 
 _DRAFT_COLUMNS = (
     "draft_id, scheme_code, scheme_version, month_start, revision, checksum, subject, "
-    "files, changes, cutoff_at, data_loaded_to, status"
+    "files, changes, cutoff_at, data_loaded_to, appeal_ids, status"
 )
 
 
 def _draft(row: Sequence[Any]) -> tuple[Draft, str]:
     *values, status = row
-    values[3], values[8] = Month.of(values[3]), tuple(values[8])
+    values[3], values[8], values[11] = Month.of(values[3]), tuple(values[8]), tuple(values[11])
     return Draft(*values), status
 
 
@@ -808,6 +823,7 @@ def send_draft(
     and no other revision of the month went out since it was drafted; otherwise
     :class:`DraftOutdated` says to draft again. The publication row, its snapshot and the
     draft's status commit only after the mail server took the message."""
+    from pingan_transforms.publish.appeals import appeals_to_count, mark_applied
     from pingan_transforms.publish.config import publishing_config
     from pingan_transforms.publish.mail import (
         Attachment,
@@ -841,6 +857,13 @@ def send_draft(
                 f"the marts changed since draft {draft_id} of {code} {month} was rendered: "
                 "run the month again to draft what they hold now, and sign that"
             )
+        later = [a.appeal_id for a in appeals_to_count(conn, code, month)
+                 if a.appeal_id not in draft.appeal_ids]  # fmt: skip
+        if later:
+            raise DraftOutdated(
+                f"appeal {', '.join(map(str, later))} of {code} {month} was decided after draft "
+                f"{draft_id} was rendered: run the month again so that it counts, and sign that"
+            )
         if send is send_message:
             check_connection(settings.smtp_conn_id)
         from pingan_transforms.publish.exports import read_published
@@ -868,6 +891,7 @@ def send_draft(
         _record(conn, content, draft.revision, data_cutoff(conn), addresses, draft.subject,
                 sent_at, str(message["Message-ID"]), records, list(draft.changes),
                 signature.by, signed_at, draft)  # fmt: skip
+        mark_applied(conn, list(draft.appeal_ids), draft.revision, signature.by)
         archive.keep(conn, code, month, draft.revision, draft.files, settings.output_dir)
         conn.execute(
             "update publish.drafts set status = 'approved', decided_by = %s, decided_at = %s "

@@ -7,7 +7,9 @@
     numerator too). A unit's records are
     those placed in it or beneath it; for a count item they add up to the item's
     metric value (test assert_index_records_add_up). Personal data never reaches the
-    records (hashed or dropped at extraction).
+    records (hashed or dropped at extraction). A record an accepted appeal took out of
+    a unit is not there; one it moved is at the unit it moved to, its placement
+    'appeal' and appeal_id the decision's.
     Grain: scheme × version × month × unit × item × source entity × record key. -#}
 with
 
@@ -23,6 +25,12 @@ records as (
 
 ),
 
+appealed as (
+
+    select * from {{ ref('int_metric_records_appealed') }}
+
+),
+
 ancestors as (
 
     select * from {{ ref('int_region_ancestors_walked') }}
@@ -32,6 +40,51 @@ ancestors as (
 regions as (
 
     select * from {{ ref('stg_regions__regions') }}
+
+),
+
+kept as (
+
+    select
+        records.*,
+        null::bigint                                as appeal_id
+    from records
+    left join appealed
+        on records.source_entity = appealed.source_entity
+        and records.record_key = appealed.record_key
+        and records.month_start = appealed.month_start
+        and records.metric_code = appealed.metric_code
+    where appealed.record_key is null
+
+),
+
+moved as (
+
+    select
+        move_to                                     as placed_code,
+        month_start,
+        metric_code,
+        source_entity,
+        record_key,
+        occurred_at,
+        category,
+        'appeal'                                    as placement_method,
+        batch_id,
+        source_ref,
+        contribution,
+        denominator,
+        built_at,
+        appeal_id
+    from appealed
+    where move_to is not null
+
+),
+
+counted as (
+
+    select * from kept
+    union all
+    select * from moved
 
 ),
 
@@ -55,11 +108,12 @@ final as (
         records.batch_id,
         records.source_ref,
         records.contribution,
-        records.denominator
+        records.denominator,
+        records.appeal_id
     from items
     inner join ancestors
         on items.region_code = ancestors.ancestor_code
-    inner join records
+    inner join counted as records
         on ancestors.region_code = records.placed_code
         and items.month_start = records.month_start
         and items.metric_code = records.metric_code
