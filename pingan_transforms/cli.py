@@ -602,6 +602,16 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, DagRunFailed | DbtError):
             print(f"pingan: {exc}", file=sys.stderr)
             return 1
+        from psycopg.errors import UndefinedTable
+
+        if isinstance(exc, UndefinedTable):  # the marts are built by a month's first run
+            print(
+                f"pingan: no month has been scored in this warehouse yet "
+                f"({exc.diag.message_primary}): run one first, `pingan run YYYY-MM "
+                "--sign-off-as NAME` (or `make demo`)",
+                file=sys.stderr,
+            )
+            return 1
         raise
 
 

@@ -36,3 +36,14 @@ def test_region_master_without_required_columns_names_the_file_and_columns(
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(bad))
     with pytest.raises(ConfigError, match=r"regions.csv: the header lacks column\(s\) level"):
         tasks.load_regions()
+
+
+def test_an_empty_warehouse_says_no_month_was_scored_yet(databases, capsys) -> None:
+    """Issue 16: before any month ran, the marts do not exist: one line, what to run."""
+    for args in (["ranking", "2024-09"], ["explain", "majuqiao", "2024-09", "马驹桥镇"]):
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("pingan: no month has been scored in this warehouse yet "), err
+        assert "pingan run YYYY-MM --sign-off-as NAME" in err and "Traceback" not in err
+    assert main(["appeal", "list"]) == 0  # the appeals' tables exist from the start
+    assert capsys.readouterr().out.strip() == "no appeals"

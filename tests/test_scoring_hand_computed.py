@@ -418,7 +418,25 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case, tmp_path, caps
         ).fetchall() == [(1, "filed", "甲镇综治办"), (2, "filed", None),
                          (1, "accepted", "张三"), (2, "accepted", "张三")]  # fmt: skip
 
+    items_query = (
+        "select r.region_name, i.item_code, i.item_score, i.metric_value "
+        "from marts.region_index_items i join marts.region_index_monthly r "
+        "using (scheme_code, scheme_version, month_start, region_code) "
+        "where i.month_start = '2024-08-01'"
+    )
+    with connect(warehouse) as conn:
+        items_before = {r[:2]: r[2:] for r in conn.execute(items_query).fetchall()}
     tasks.build_models()
+    with connect(warehouse) as conn:
+        items_after = {r[:2]: r[2:] for r in conn.execute(items_query).fetchall()}
+    # only the items the contested records counted in moved, for 甲镇 and 乙镇 alone
+    moved = {k: (items_before[k], v) for k, v in items_after.items() if items_before[k] != v}
+    assert moved == {
+        ("甲镇", "SHZA_01"): ((Decimal("10.40"), Decimal("3.0000")),
+                              (Decimal("14.40"), Decimal("1.0000"))),
+        ("乙镇", "SHZA_01"): ((Decimal("14.40"), Decimal("1.0000")),
+                              (Decimal("12.40"), Decimal("2.0000"))),
+    }  # fmt: skip
     appealed = _scores(warehouse, "2024-08")
     assert {name: row[:3] for name, row in appealed.items()} == {
         "甲镇": (Decimal("96.60"), "优秀", 1),

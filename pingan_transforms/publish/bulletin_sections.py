@@ -634,10 +634,8 @@ def _revision_section(ctx: _Context) -> Section | None:
     if ctx.revision <= 1:
         return None
     why = "部分源数据有迟报或更正"
-    if ctx.appeals:
-        why = "经申诉复核，有关记录的归属作出调整" + (
-            "，部分源数据亦有迟报或更正" if ctx.changes else ""
-        )
+    if ctx.appeals:  # the rebuild counts any late record too: it is said, not claimed
+        why = "经申诉复核，有关记录的归属作出调整（同期源数据的迟报或更正一并计入）"
     intro = para(
         f"本通报为{month_text(ctx.month)}通报的第{ctx.revision}版。首次发布后，{why}，"
         "重新计算后以下单位的得分、排名或等级发生变化。此前发布的版本同时作废，"

@@ -21,14 +21,14 @@ regions as (
 cleaned as (
 
     select
-        nullif(trim(hzbh), '')                          as fire_no,
-        nullif(trim(qhsj), '')                          as fired_at_text,
+        {{ clerk_text('hzbh') }}                         as fire_no,
+        {{ clerk_timestamp('qhsj') }}                    as fired_at_text,
         nullif(trim(qhdz), '')                          as address,
-        nullif(trim(xzqhdm), '')                        as region_code,
+        {{ clerk_text('xzqhdm') }}                       as region_code,
         nullif(trim(qhyy), '')                          as cause,
-        nullif(trim(swrs), '')                          as deaths_text,
-        nullif(trim(ssrs), '')                          as injuries_text,
-        nullif(replace(trim(zjccss), ',', ''), '')      as direct_loss_text,
+        {{ clerk_number('swrs') }}                       as deaths_text,
+        {{ clerk_number('ssrs') }}                       as injuries_text,
+        {{ clerk_number('zjccss') }}                     as direct_loss_text,
         _batch_id                                       as batch_id,
         _extracted_at                                   as extracted_at,
         _source_file                                    as source_file,

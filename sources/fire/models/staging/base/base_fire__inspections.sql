@@ -20,15 +20,15 @@ cleaned as (
 
     select
         -- 2024-08 as exported; 2024年8月 as people also type it (month_or_null reads both)
-        nullif(trim(tjyf), '')                          as stat_month_text,
-        nullif(trim(xzqhdm), '')                        as region_code,
+        {{ clerk_text('tjyf') }}                         as stat_month_text,
+        {{ clerk_text('xzqhdm') }}                       as region_code,
         nullif(trim(xzjdmc), '')                        as township_name,
-        nullif(trim(jcdws), '')                         as units_inspected_text,
-        nullif(trim(fxyhs), '')                         as hazards_found_text,
-        nullif(trim(zgyhs), '')                         as hazards_rectified_text,
-        nullif(trim(zlgztzs), '')                       as rectification_notices_text,
-        nullif(trim(xzcfs), '')                         as penalties_text,
-        nullif(replace(trim(fkje), ',', ''), '')        as fines_text,
+        {{ clerk_number('jcdws') }}                      as units_inspected_text,
+        {{ clerk_number('fxyhs') }}                      as hazards_found_text,
+        {{ clerk_number('zgyhs') }}                      as hazards_rectified_text,
+        {{ clerk_number('zlgztzs') }}                    as rectification_notices_text,
+        {{ clerk_number('xzcfs') }}                      as penalties_text,
+        {{ clerk_number('fkje') }}                       as fines_text,
         _batch_id                                       as batch_id,
         _extracted_at                                   as extracted_at,
         _source_file                                    as source_file,

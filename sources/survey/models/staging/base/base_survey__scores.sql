@@ -23,15 +23,15 @@ cleaned as (
         -- 2024Q2 as exported; 2024年第2季度 / 2024年第二季度 as people also type it
         nullif(
             regexp_replace(
-                translate(trim(tjjd), '一二三四', '1234'),
+                translate({{ clerk_text('tjjd') }}, '一二三四', '1234'),
                 '^([0-9]{4})年第([1-4])季度$', '\1Q\2'
             ), ''
         )                                               as quarter_text,
-        nullif(trim(xzqhdm), '')                        as region_code,
+        {{ clerk_text('xzqhdm') }}                       as region_code,
         nullif(trim(xzjdmc), '')                        as township_name,
-        nullif(replace(trim(ybl), ',', ''), '')         as sample_size_text,
-        nullif(trim(aqgdf), '')                         as security_score_text,
-        nullif(trim(mydf), '')                          as satisfaction_score_text,
+        {{ clerk_number('ybl') }}                        as sample_size_text,
+        {{ clerk_number('aqgdf') }}                      as security_score_text,
+        {{ clerk_number('mydf') }}                       as satisfaction_score_text,
         _batch_id                                       as batch_id,
         _extracted_at                                   as extracted_at,
         _source_file                                    as source_file,
