@@ -271,16 +271,14 @@ def _event(
     )
 
 
-def appeals_to_count(
-    conn: psycopg.Connection, scheme: str, month: Month, decided_by: datetime | None = None
-) -> list[Appeal]:
-    """The accepted appeals of the scheme's month that no publication counted yet (those
-    decided up to ``decided_by``, when given): the ones a draft rendered now counts."""
+def appeals_to_count(conn: psycopg.Connection, scheme: str, month: Month) -> list[Appeal]:
+    """The accepted appeals of the scheme's month that no publication counted yet: the
+    ones a draft rendered now counts."""
     return _read(
         conn,
         "scheme_code = %s and month_start = %s and status = 'accepted' "
-        "and applied_in_revision is null and (%s::timestamptz is null or decided_at <= %s)",
-        (scheme, month.first_day, decided_by, decided_by),
+        "and applied_in_revision is null",
+        (scheme, month.first_day),
     )
 
 
