@@ -129,6 +129,11 @@ class FilesSource(_Source):
     kind: Literal["files"]
     drop_dir: str
     entities: list[str] = Field(min_length=1)
+    # other headers offices write for an entity's columns: {entity: {alias: header}}
+    column_aliases: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # rows dated up to this many days before a file's month (or quarter) are late
+    # reports of it; older or later rows are quarantined as `wrong month`
+    late_window_days: int = Field(default=10, ge=0, le=92)
 
 
 Source = Annotated[SqlSource | HttpSource | FilesSource, Field(discriminator="kind")]

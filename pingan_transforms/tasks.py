@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def load_regions() -> dict[str, object]:
     """Prepare the warehouse schemas and load the region master if it changed."""
-    from pingan_transforms.load.regions import load_region_master
+    from pingan_transforms.extract.regions import load_region_master
 
     settings = get_settings()
     target = resolve_target(settings)

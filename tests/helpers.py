@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from pingan_simulate import regions as sim_regions
-from pingan_transforms.contracts.regions import write_master
+from pingan_transforms.contracts.regions import MASTER_COLUMNS, write_master
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+# two towns with a village each: the file-reader tests' region master
+TEST_REGIONS = [
+    ("110000", "北京市", "province", "", "", ""),
+    ("110199", "测试区", "county", "110000", "", ""),
+    ("110199001", "甲镇", "township", "110199", "", ""),
+    ("110199002", "乙镇", "township", "110199", "", ""),
+    ("110199001201", "甲村", "village", "110199001", "10000", "500"),
+    ("110199002201", "乙村", "village", "110199002", "8000", "2000"),
+]
+
+
+def write_test_master(path: Path) -> Path:
+    """:data:`TEST_REGIONS` as a region master CSV."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(MASTER_COLUMNS)
+        for row in TEST_REGIONS:
+            writer.writerow([*row, "2020-01-01", ""])
+    return path
 
 
 def tongzhou_master(path: Path, towns: int | None = None, seed: int = 7) -> list:

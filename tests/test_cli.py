@@ -34,7 +34,9 @@ def test_region_master_without_required_columns_names_the_file_and_columns(
     bad = tmp_path / "regions.csv"
     bad.write_text("code,name\n110112,通州区\n", encoding="utf-8")
     monkeypatch.setenv("PINGAN_REGIONS_FILE", str(bad))
-    with pytest.raises(ConfigError, match=r"regions.csv: the header lacks column\(s\) level"):
+    with pytest.raises(
+        ConfigError, match=r"regions.csv: not a region master export: missing column\(s\) level"
+    ):
         tasks.load_regions()
 
 

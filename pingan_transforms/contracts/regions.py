@@ -1,6 +1,6 @@
 """The region master file: the one format every region list in the pipeline uses.
 
-Production owns it (``load/regions.py`` reads it into ``raw.regions__master``); the
+Production owns it (``extract/regions.py`` reads it into ``raw.regions__master``); the
 simulator writes it for the demo and imports it from here, never the other way round.
 One row per region (county, township, village), with the village populations the
 rates are per capita of, and an optional centroid that places coordinate-only records.

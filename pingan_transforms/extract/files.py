@@ -12,22 +12,31 @@ entity's raw table, all as text, with the file and row it came from.
   record.
 - **Whole files.** A file is one batch and one transaction: its rows, its
   ``raw._batches`` record and its ``raw._files`` record commit together or not at all.
-  A file that cannot be parsed (not a workbook, not GB18030 text, a header that is not
-  the expected one, a ragged CSV line) raises :class:`ConfigError` naming the file and
-  the problem and loads nothing of it; the other files of the drop are still loaded,
-  and the error is raised after them so the run fails visibly.
-- **Spreadsheets as offices make them.** xlsx title rows above the header are
-  skipped, a header spanning several rows with merged cells is flattened to
-  ``top/bottom`` names (``伤亡情况/死亡人数``), and a final ``合计`` row is not loaded
-  but checked: when its totals disagree with the sum of the data rows the file still
-  loads (the rows are what they are) and the disagreement is reported in the result
-  and in ``raw._files.total_check``. An entity may name its own total-row labels
-  (the survey's ``全区`` row) and columns whose total-row figure is a weighted mean
-  of the rows (an average score weighted by sample size) rather than a sum.
+  A file that cannot be read (not a workbook, text in no known encoding, no sheet
+  with the expected header, a ragged CSV line, a value under no header) or whose
+  dated rows are mostly of another month than its name or folder says
+  (:mod:`~pingan_transforms.extract.periods`) raises :class:`ConfigError` naming the
+  file and the problem and loads nothing of it; the other files of the drop are still
+  loaded, and the error is raised after them so the run fails visibly.
+- **Spreadsheets as offices make them** (issue 16). Any of ``.xlsx``, ``.xls``,
+  ``.et``, ``.ods`` and CSV (UTF-8, UTF-8 with BOM, UTF-16 "Unicode text", GB18030),
+  recognised by content (:mod:`~pingan_transforms.extract.sheets`); every visible
+  sheet that holds the header is read. Title rows above the header are skipped; a
+  header over several rows with merged cells is flattened to ``top/bottom`` names,
+  and ``伤亡情况/死亡人数``, ``死亡人数`` and an alias the spec or the source's entry
+  lists all stand for the same column (:func:`canonical_header`). Under the header,
+  合计/总计/小计 rows (wherever they stand), footers (填报人, 填报日期, 注: ...),
+  headings merged across the row and repeated header rows are not records: they are
+  set aside, counted in ``raw._files.skipped_rows`` and logged; each total row is
+  checked against the rows it totals, and a disagreement is reported in the result
+  and in ``raw._files.total_check`` while the rows still load (they are what they
+  are). Headers that stand for no column are not read and are recorded in
+  ``raw._files.ignored_columns``. Values stay text: staging reads them as clerks
+  type them (dbt macros ``clerk_text``, ``clerk_number``, ``clerk_timestamp``).
 - **Stable raw columns.** Chinese headers are mapped to ASCII raw column names by
   an explicit mapping per entity (pinyin initials, as the police front database
-  names its columns); a header the mapping does not know, or a mapped header that
-  is missing, is an error rather than a silently dropped or empty column.
+  names its columns); a mapped header that is missing is an error rather than a
+  silently empty column.
 
 Files are loaded oldest first (by modification time, then path), so that when an
 original and its corrected re-export arrive in the same drop the correction is the
@@ -36,14 +45,11 @@ later batch.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import unicodedata
-import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatch
@@ -52,10 +58,9 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import psycopg
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
 
+from pingan_transforms.extract.periods import PeriodCheck, check_rows, file_period, row_date
+from pingan_transforms.extract.sheets import EXTENSIONS, Grid, ReadFile, read_grids
 from pingan_transforms.load.batches import BatchResult, new_batch_id, record_batch
 from pingan_transforms.settings import DEFAULT_TIMEZONE, ConfigError
 from pingan_transforms.warehouse import WarehouseTarget, connect
@@ -67,8 +72,16 @@ log = logging.getLogger(__name__)
 
 META_COLUMNS = ("_batch_id", "_extracted_at", "_source_file", "_source_row")
 TOTAL_LABELS = ("合计", "总计")
-_HEADER_SEARCH_ROWS = 10  # title/note rows tolerated above an xlsx header
+SUBTOTAL_LABELS = ("小计",)
+# a row under the data that starts so is the form's footer, not a record
+FOOTER_LABELS = ("填报单位", "填报人", "填表人", "填报日期", "填表日期", "审核", "制表",
+                 "负责人", "单位负责人", "联系人", "联系电话", "注:", "备注", "说明:",
+                 "数据来源")  # fmt: skip
+_HEADER_SEARCH_ROWS = 10  # title/note rows tolerated above a header
+_MAX_HEADER_ROWS = 3  # rows a header may span (a group row, a unit row)
 _TOLERANCE = Decimal("0.005")  # totals are compared to the cent
+_ABSENT = -1  # the column index of an optional column the file lacks
+DEFAULT_LATE_DAYS = 10  # rows dated this many days before a file's period are late reports
 
 
 @dataclass(frozen=True)
@@ -78,23 +91,42 @@ class FileSpec:
     ``columns`` maps each source header, as :func:`normalise_header` writes it
     (NFKC, so full-width brackets become ASCII, and no whitespace), to its raw
     column; the raw table has exactly these columns plus :data:`META_COLUMNS`.
+    ``aliases`` maps other headers offices write for the same column (normalised
+    likewise) to the header in ``columns``; a source's entry adds its own
+    (``column_aliases`` in ``sources/<name>/source.yml``).
     """
 
     entity: str
     raw_table: str
     name_patterns: tuple[str, ...]  # fnmatch patterns on the file name, without extension
-    file_format: Literal["xlsx", "csv"]
     columns: Mapping[str, str]
     total_columns: tuple[str, ...] = ()  # raw columns a 合计 row states the totals of
     # (raw column, weight raw column): the total row states the weighted mean of the rows
     mean_columns: tuple[tuple[str, str], ...] = ()
     total_labels: tuple[str, ...] = TOTAL_LABELS  # first cell of a total row starts so
-    header_rows: int = 1  # xlsx: rows the header spans (merged cells are flattened)
-    encoding: str = "gb18030"  # csv: GB18030 decodes GBK and GB2312 too
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    # the raw column that dates a row, and the period a file covers (its name or folder
+    # says which): rows of another period are refused (mostly) or quarantined (a few)
+    period_column: str | None = None
+    period: Literal["month", "quarter"] = "month"
+    optional: tuple[str, ...] = ()  # raw columns a file may lack (their values are empty)
 
     @property
     def raw_columns(self) -> list[str]:
         return list(self.columns.values())
+
+    def with_aliases(self, aliases: Mapping[str, str], where: str) -> FileSpec:
+        """This spec with more aliases (a source entry's); ConfigError naming ``where``."""
+        extra = {}
+        for alias, header in aliases.items():
+            target = normalise_header(header)
+            if target not in self.columns:
+                raise ConfigError(
+                    f"{where}: {alias!r} is an alias of {header!r}, which is not a "
+                    f"{self.entity} column; use one of {', '.join(self.columns)}"
+                )
+            extra[normalise_header(alias)] = target
+        return replace(self, aliases={**self.aliases, **extra})
 
 
 @dataclass(frozen=True)
@@ -106,6 +138,7 @@ class TotalMismatch:
     summed: Decimal | None  # sum (mean) of the data rows; None when a value is not a number
     label: str = "合计"  # the total row's label
     weight: str | None = None  # source header of the weights, when a weighted mean
+    row: int | None = field(default=None, compare=False)  # the total row's number
 
     def __str__(self) -> str:
         if self.summed is None:
@@ -121,21 +154,61 @@ class TotalMismatch:
 
 
 @dataclass(frozen=True)
+class SkippedRow:
+    """A row under the header that is not a record: a total, a footer, a heading."""
+
+    row: int
+    kind: Literal["total", "subtotal", "footer", "heading", "repeated header"]
+
+
+@dataclass(frozen=True)
 class ParsedFile:
-    """The data rows of one file in the spec's raw column order, and its 合计 check."""
+    """The data rows of one file in the spec's raw column order, and what was set aside."""
 
     rows: list[tuple[int, list[str | None]]]  # (source row / line number, values)
-    total_row: int | None = None  # row number of the 合计 row, if the file has one
+    total_rows: tuple[int, ...] = ()  # row numbers of its 合计/小计 rows
     total_mismatches: tuple[TotalMismatch, ...] = ()
+    skipped: tuple[SkippedRow, ...] = ()
+    ignored_columns: tuple[str, ...] = ()  # headers no spec column or alias stands for
+    encoding: str | None = None  # CSV: the encoding it was decoded with
+    file_format: str = ""
+    sheets: tuple[str, ...] = ()  # when several sheets hold data: their names, in order
+    sheet_rows: tuple[int, ...] = ()  # ... and how many rows each gave
+
+    @property
+    def total_row(self) -> int | None:
+        """The last total row's number (the file's 合计), if it has one."""
+        return self.total_rows[-1] if self.total_rows else None
 
     @property
     def total_check(self) -> str | None:
         """What ``raw._files.total_check`` records: None (no 合计 row), ok, or the mismatches."""
-        if self.total_row is None:
+        if not self.total_rows:
             return None
+        where = ", ".join(map(str, self.total_rows))
         if not self.total_mismatches:
-            return f"ok (row {self.total_row})"
-        return f"mismatch (row {self.total_row}): " + "; ".join(map(str, self.total_mismatches))
+            return f"ok (row{'s' if len(self.total_rows) > 1 else ''} {where})"
+        rows = sorted({m.row for m in self.total_mismatches if m.row is not None})
+        return f"mismatch (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}): " + (
+            "; ".join(map(str, self.total_mismatches))
+        )
+
+    @property
+    def skipped_summary(self) -> str | None:
+        """What ``raw._files.skipped_rows`` records, e.g. ``footer: 12, 13; total: 11``."""
+        if not self.skipped:
+            return None
+        kinds: dict[str, list[int]] = {}
+        for s in self.skipped:
+            kinds.setdefault(s.kind, []).append(s.row)
+        return "; ".join(f"{k}: {', '.join(map(str, rows))}" for k, rows in kinds.items())
+
+    def source_files(self, rel: str) -> list[str]:
+        """Each row's ``_source_file``: the path, and the sheet when several hold data."""
+        if not self.sheets:
+            return [rel] * len(self.rows)
+        return [f"{rel}#{name}" for name, n in zip(self.sheets, self.sheet_rows, strict=True)
+                for _ in range(n)]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,6 +219,9 @@ class FileBatchResult(BatchResult):
     sha256: str = ""
     total_row: int | None = None
     total_mismatches: tuple[TotalMismatch, ...] = field(default=())
+    skipped: tuple[SkippedRow, ...] = field(default=())
+    encoding: str | None = None
+    period: str | None = None  # the month or quarter the file's name or folder says
 
     @property
     def totals_agree(self) -> bool:
@@ -157,8 +233,6 @@ FIRE_FIRES = FileSpec(
     entity="fires",
     raw_table="raw.fire__fires",
     name_patterns=("*火灾*",),
-    file_format="xlsx",
-    header_rows=2,
     columns={
         "序号": "xh",
         "火灾编号": "hzbh",
@@ -171,12 +245,12 @@ FIRE_FIRES = FileSpec(
         "直接财产损失(元)": "zjccss",
     },
     total_columns=("swrs", "ssrs", "zjccss"),
+    period_column="qhsj",
 )
 FIRE_INSPECTIONS = FileSpec(
     entity="inspections",
     raw_table="raw.fire__inspections",
     name_patterns=("*监督检查*",),
-    file_format="csv",
     columns={
         "统计月份": "tjyf",
         "行政区划代码": "xzqhdm",
@@ -189,6 +263,7 @@ FIRE_INSPECTIONS = FileSpec(
         "罚款金额(元)": "fkje",
     },
     total_columns=("jcdws", "fxyhs", "zgyhs", "zlgztzs", "xzcfs", "fkje"),
+    period_column="tjyf",
 )
 FIRE_SPECS: tuple[FileSpec, ...] = (FIRE_FIRES, FIRE_INSPECTIONS)
 
@@ -214,15 +289,6 @@ def cell_text(value: object) -> str | None:
         return value.isoformat()
     text = str(value)
     return text if text.strip() else None
-
-
-def _total_label(values: Sequence[str | None], labels: tuple[str, ...]) -> str | None:
-    """The label a total row starts with (its first non-empty cell), or None."""
-    first = next((v for v in values if v is not None), None)
-    if first is None:
-        return None
-    text = normalise_header(first)
-    return next((label for label in labels if text.startswith(label)), None)
 
 
 def _number(text: str | None) -> Decimal | None:
@@ -256,15 +322,31 @@ def _describe(names: Sequence[str]) -> str:
     return ", ".join(n for n in names if n) or "(empty)"
 
 
+def canonical_header(spec: FileSpec, name: str) -> str | None:
+    """The spec header a (normalised, flattened) source header stands for, or None.
+
+    ``伤亡情况/死亡人数`` and a flat ``死亡人数`` both stand for ``伤亡情况/死亡人数``; a
+    group row over a flat header (``基本情况/序号``) stands for ``序号``; an alias the
+    spec (or the source's entry) lists stands for its header.
+    """
+    if not name:
+        return None
+    for candidate in (name, name.rsplit("/", 1)[-1]):
+        if candidate in spec.columns:
+            return candidate
+        if candidate in spec.aliases:
+            return spec.aliases[candidate]
+    tails = [h for h in spec.columns if "/" in h and h.rsplit("/", 1)[-1] == name]
+    return tails[0] if len(tails) == 1 else None
+
+
 def _header_problems(spec: FileSpec, names: Sequence[str]) -> list[str]:
-    missing = [h for h in spec.columns if h not in names]
-    unknown = [n for n in names if n and n not in spec.columns]
-    repeated = sorted({n for n in names if n and list(names).count(n) > 1})
+    canon = [canonical_header(spec, n) for n in names]
+    missing = [h for h, raw in spec.columns.items() if h not in canon and raw not in spec.optional]
+    repeated = sorted({c for c in canon if c and canon.count(c) > 1})
     problems = []
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unexpected column(s) {', '.join(unknown)}")
     if repeated:
         problems.append(f"repeated column(s) {', '.join(repeated)}")
     return problems
@@ -272,200 +354,225 @@ def _header_problems(spec: FileSpec, names: Sequence[str]) -> list[str]:
 
 def _header_error(path: Path, spec: FileSpec, names: Sequence[str], where: str) -> ConfigError:
     problems = _header_problems(spec, names) or ["no header found"]
+    unknown = [n for n in names if n and canonical_header(spec, n) is None]
+    extra = f"; not recognised: {', '.join(unknown)}" if unknown else ""
     return ConfigError(
-        f"{path}: not a {spec.entity} export: {'; '.join(problems)} in the header {where} "
-        f"(found: {_describe(names)}; expected: {', '.join(spec.columns)})"
+        f"{path}: not a {spec.entity} export: {'; '.join(problems)} in the header {where}"
+        f"{extra} (found: {_describe(names)}; expected: {', '.join(spec.columns)})"
     )
 
 
-def _assemble(
-    path: Path,
+@dataclass(frozen=True)
+class _Header:
+    grid: Grid
+    start: int  # 0-based first row of the header
+    height: int
+    names: list[str]  # flattened, normalised, per column
+    hits: int  # spec headers found
+
+    @property
+    def end(self) -> int:
+        return self.start + self.height
+
+
+def _find_header(grid: Grid, spec: FileSpec) -> _Header:
+    """The most likely header of a sheet: most spec headers found, then the earliest end.
+
+    Tries every start among the first rows and heights of one to three rows; rows are
+    flattened column by column to their distinct parts joined by ``/`` after merged
+    ranges are filled, so that a title row, a group row (``伤亡情况`` over two
+    columns) and a flat header all end up with names :func:`canonical_header` reads.
+    """
+    top = grid.filled_merges(_HEADER_SEARCH_ROWS + _MAX_HEADER_ROWS)
+    best = _Header(grid, 0, 1, [], -1)
+    for start in range(min(_HEADER_SEARCH_ROWS, len(top))):
+        for height in range(1, min(_MAX_HEADER_ROWS, len(top) - start) + 1):
+            width = max(len(top[r]) for r in range(start, start + height))
+            names = []
+            for c in range(width):
+                parts: list[str] = []
+                for r in range(start, start + height):
+                    part = normalise_header(top[r][c] if c < len(top[r]) else None)
+                    if part and (not parts or parts[-1] != part):
+                        parts.append(part)
+                names.append("/".join(parts))
+            # a header cell merged across columns (起火地址 over D:E) names its first column
+            for r0, c0, r1, c1 in grid.merged:
+                if r0 <= start + height - 1 <= r1 and r0 >= start:
+                    for c in range(c0 + 1, min(c1 + 1, width)):
+                        if names[c] == names[c0]:
+                            names[c] = ""
+            found = {canonical_header(spec, n) for n in names} - {None}
+            hits = len(found)
+            if hits > best.hits or (hits == best.hits and start + height < best.end):
+                best = _Header(grid, start, height, names, hits)
+    return best
+
+
+def _label(values: Sequence[str | None], labels: Sequence[str]) -> str | None:
+    """The label a row starts with (its first non-empty cell, normalised), or None."""
+    first = next((v for v in values if v is not None), None)
+    if first is None:
+        return None
+    text = normalise_header(first)
+    return next((label for label in labels if text.startswith(label)), None)
+
+
+def _heading(grid: Grid, row0: int, values: Sequence[str | None]) -> bool:
+    """A lone text cell merged across columns: a block heading or a note, not a record."""
+    filled = [i for i, v in enumerate(values) if v is not None]
+    if len(filled) != 1:
+        return False
+    col = filled[0]
+    return any(r0 <= row0 <= r1 and c0 <= col <= c1 and c1 > c0 for r0, c0, r1, c1 in grid.merged)
+
+
+def _sum_column(rows: list[tuple[int, list[str | None]]], col: int) -> Decimal | None:
+    total = Decimal(0)
+    for _, values in rows:
+        value = _number(values[col] or "0")
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _check_total(
     spec: FileSpec,
-    names: Sequence[str],
-    records: list[tuple[int, list[str | None]]],
-) -> ParsedFile:
-    """Data rows in raw column order; the final 合计 row removed and verified."""
-    where = {n: i for i, n in enumerate(names) if n}
-    for number, values in records:
-        for i, value in enumerate(values):
-            if value is not None and (i >= len(names) or not names[i]):
-                raise ConfigError(
-                    f"{path}: row {number} has a value in column {i + 1}, which has no header"
-                )
-    total: tuple[int, list[str | None]] | None = None
-    label = _total_label(records[-1][1], spec.total_labels) if records else None
-    if label is not None:
-        total = records.pop()
-    for number, values in records:
-        if _total_label(values, spec.total_labels) is not None:
-            raise ConfigError(
-                f"{path}: row {number} is a {'/'.join(spec.total_labels)} row but not the "
-                "last row; subtotals inside the data are not supported"
-            )
-    index = [where[h] for h in spec.columns]
-    rows = [
-        (number, [values[i] if i < len(values) else None for i in index])
-        for number, values in records
-    ]
-    if total is None:
-        return ParsedFile(rows)
+    label: str,
+    row: int,
+    stated_values: list[str | None],
+    rows: list[tuple[int, list[str | None]]],
+) -> list[TotalMismatch]:
+    """A total row's figures against the rows it totals (sums, or weighted means)."""
     mismatches: list[TotalMismatch] = []
     headers = {raw: header for header, raw in spec.columns.items()}
     for raw in spec.total_columns:
         col = spec.raw_columns.index(raw)
-        stated = total[1][index[col]] if index[col] < len(total[1]) else None
+        stated = stated_values[col]
         if stated is None:
-            continue  # the 合计 row states no total for this column
-        summed: Decimal | None = Decimal(0)
-        for _, values in rows:
-            text = (values[col] or "0").replace(",", "").strip()
-            try:
-                summed += Decimal(text)  # type: ignore[operator]
-            except InvalidOperation:
-                summed = None
-                break
-        try:
-            stated_value: Decimal | None = Decimal(stated.replace(",", "").strip())
-        except InvalidOperation:
-            stated_value = None
+            continue  # the total row states no total for this column
+        summed, stated_value = _sum_column(rows, col), _number(stated)
         if summed is None or stated_value is None or abs(stated_value - summed) >= _TOLERANCE:
-            mismatches.append(TotalMismatch(headers[raw], stated, summed, label or "合计"))
+            mismatches.append(TotalMismatch(headers[raw], stated, summed, label, row=row))
     for raw, weight_raw in spec.mean_columns:
         col, weight = spec.raw_columns.index(raw), spec.raw_columns.index(weight_raw)
-        stated = total[1][index[col]] if index[col] < len(total[1]) else None
+        stated = stated_values[col]
         if stated is None:
             continue
-        mean = _weighted_mean(rows, col, weight)
-        stated_value = _number(stated)
+        mean, stated_value = _weighted_mean(rows, col, weight), _number(stated)
         # the stated mean is rounded to the decimals it shows: allow half its last place
         allowed = _TOLERANCE
         if stated_value is not None and isinstance(stated_value.as_tuple().exponent, int):
             allowed = max(allowed, Decimal(5).scaleb(stated_value.as_tuple().exponent - 1))
         if mean is None or stated_value is None or abs(stated_value - mean) > allowed:
             mismatches.append(
-                TotalMismatch(headers[raw], stated, mean, label or "合计", headers[weight_raw])
+                TotalMismatch(headers[raw], stated, mean, label, headers[weight_raw], row=row)
             )
-    return ParsedFile(rows, total[0], tuple(mismatches))
+    return mismatches
 
 
-def _flatten_header(
-    sheet: Worksheet, grid: list[list[object]], spec: FileSpec
-) -> tuple[int, int, list[str], int]:
-    """The most likely header of a sheet: (first row, rows spanned, flattened names, hits).
+def _sheet_rows(path: Path, spec: FileSpec, header: _Header) -> ParsedFile:
+    """One sheet's data rows in raw column order; total, footer and heading rows set aside.
 
-    Tries every start among the first rows, spanning ``spec.header_rows`` rows and,
-    failing that, one row (so that the error for a flattened export names what is
-    missing). Rows are flattened column by column to their distinct parts joined by
-    ``/``, after copying each merged range's value into all its cells (openpyxl
-    keeps it only in the top-left cell). ``hits`` counts the mapped names found.
+    A total row (合计, 总计, the spec's own labels) is checked against every data row
+    above it, or failing that against the rows since the previous total row (a 合计
+    under each block); a 小计 row against the rows since the previous total row.
     """
-    top = [list(r) for r in grid[: _HEADER_SEARCH_ROWS + spec.header_rows]]
-    for merged in sheet.merged_cells.ranges:
-        value = sheet.cell(merged.min_row, merged.min_col).value
-        for r in range(merged.min_row, min(merged.max_row, len(top)) + 1):
-            for c in range(merged.min_col, merged.max_col + 1):
-                top[r - 1][c - 1] = value
-    best: tuple[int, int, list[str], int] = (0, spec.header_rows, [], -1)
-    for height in dict.fromkeys((spec.header_rows, 1)):
-        for start in range(min(_HEADER_SEARCH_ROWS, len(top) - height + 1)):
-            names = []
-            for c in range(len(top[start])):
-                parts: list[str] = []
-                for r in range(start, start + height):
-                    part = normalise_header(top[r][c])
-                    if part and (not parts or parts[-1] != part):
-                        parts.append(part)
-                names.append("/".join(parts))
-            hits = sum(1 for h in spec.columns if h in names)
-            if hits == len(spec.columns):
-                return start, height, names, hits
-            if hits > best[3]:
-                best = (start, height, names, hits)
-    return best
-
-
-def _parse_xlsx(path: Path, data: bytes, spec: FileSpec) -> ParsedFile:
-    try:
-        workbook = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not a readable .xlsx workbook ({exc})") from None
-    matches: list[tuple[str, int, int, list[str], list[list[object]]]] = []
-    closest: tuple[int, str, list[str]] = (-1, "(the workbook has no rows)", [])
-    for sheet in workbook.worksheets:
-        grid = [list(r) for r in sheet.iter_rows(min_row=1, min_col=1, values_only=True)]
-        start, height, names, hits = _flatten_header(sheet, grid, spec)
-        if hits == len(spec.columns):
-            matches.append((sheet.title, start, height, names, grid))
-        elif hits > closest[0]:
-            closest = (hits, f"(closest: sheet {sheet.title!r} row {start + 1})", names)
-    if not matches:
-        raise _header_error(path, spec, closest[2], closest[1])
-    if len(matches) > 1:
-        raise ConfigError(
-            f"{path}: sheets {matches[0][0]!r} and {matches[1][0]!r} both hold a {spec.entity} "
-            "header; export one sheet per file"
-        )
-    title, start, height, names, grid = matches[0]
-    if _header_problems(spec, names):
-        raise _header_error(path, spec, names, f"at row {start + 1} of sheet {title!r}")
-    first = start + height
-    records = [
-        (number, [cell_text(v) for v in row])
-        for number, row in enumerate(grid[first:], start=first + 1)
-        if any(cell_text(v) is not None for v in row)
-    ]
-    return _assemble(path, spec, names, records)
-
-
-def _parse_csv(path: Path, data: bytes, spec: FileSpec) -> ParsedFile:
-    try:
-        text = data.decode(spec.encoding)
-    except UnicodeDecodeError as exc:
-        hint = " (it looks UTF-8 encoded)" if _looks_utf8(data) else ""
-        raise ConfigError(
-            f"{path}: not {spec.encoding} (GBK) text{hint}: undecodable bytes at offset "
-            f"{exc.start}; save it as GBK/ANSI CSV"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    names: list[str] | None = None
-    header_line = 0
-    records: list[tuple[int, list[str | None]]] = []
-    line = 1
-    try:
-        for row in reader:
-            values = [v if v.strip() else None for v in row]
-            if any(v is not None for v in values):
-                if names is None:
-                    names, header_line = [normalise_header(v) for v in row], line
-                else:
-                    records.append((line, values))
-            line = reader.line_num + 1  # a quoted field may span lines
-    except csv.Error as exc:
-        raise ConfigError(f"{path}: line {line} is not valid CSV ({exc})") from None
-    if names is None:
-        raise ConfigError(f"{path}: the file is empty; expected a header {', '.join(spec.columns)}")
-    if _header_problems(spec, names):
-        error = _header_error(path, spec, names, f"at line {header_line}")
-        if _looks_utf8(data):
-            raise ConfigError(
-                f"{error} — the file looks UTF-8 encoded, but {spec.entity} exports are read as "
-                f"{spec.encoding} (GBK): save it as GBK/ANSI CSV"
-            )
-        raise error
-    width = len(names)
-    for number, values in records:
-        if len(values) < width or any(v is not None for v in values[width:]):
+    grid, names = header.grid, header.names
+    canon = [canonical_header(spec, n) for n in names]
+    index = [canon.index(h) if h in canon else _ABSENT for h in spec.columns]
+    ignored = [n for n, c in zip(names, canon, strict=True) if n and c is None]
+    header_values = {canonical_header(spec, n) for n in names} - {None}
+    rows: list[tuple[int, list[str | None]]] = []
+    block: list[tuple[int, list[str | None]]] = []
+    totals: list[int] = []
+    skipped: list[SkippedRow] = []
+    mismatches: list[TotalMismatch] = []
+    width = len(grid.rows[header.end - 1]) if grid.csv else len(names)
+    for row0 in range(header.end, len(grid.rows)):
+        number = row0 + 1
+        values = [cell_text(v) for v in grid.rows[row0]]
+        if all(v is None for v in values):
+            continue
+        label = _label(values, (*spec.total_labels, *SUBTOTAL_LABELS))
+        if label is not None:
+            stated = [values[i] if 0 <= i < len(values) else None for i in index]
+            found = _check_total(spec, label, number, stated, block)
+            if label not in SUBTOTAL_LABELS and len(block) != len(rows):
+                overall = _check_total(spec, label, number, stated, rows)
+                found = overall if len(overall) <= len(found) else found
+            mismatches += found
+            totals.append(number)
+            skipped.append(SkippedRow(number, "subtotal" if label in SUBTOTAL_LABELS else "total"))
+            block = []
+            continue
+        if _label(values, FOOTER_LABELS) is not None:
+            skipped.append(SkippedRow(number, "footer"))
+            continue
+        if _heading(grid, row0, values):
+            skipped.append(SkippedRow(number, "heading"))
+            continue
+        first = next(v for v in values if v is not None)
+        if canonical_header(spec, normalise_header(first)) is not None and len(
+            {canonical_header(spec, normalise_header(v)) for v in values if v} - {None}
+        ) == len(header_values):
+            skipped.append(SkippedRow(number, "repeated header"))
+            continue
+        for i, value in enumerate(values):
+            if value is not None and (i >= len(names) or not names[i]):
+                raise ConfigError(
+                    f"{path}: row {number} has a value in column {i + 1}, which has no header"
+                )
+        if grid.csv and len(values) < width:
             raise ConfigError(
                 f"{path}: line {number} has {len(values)} fields, the header has {width}"
             )
-    return _assemble(path, spec, names, [(n, v[:width]) for n, v in records])
+        record = (number, [values[i] if 0 <= i < len(values) else None for i in index])
+        rows.append(record)
+        block.append(record)
+    return ParsedFile(
+        rows, tuple(totals), tuple(mismatches), tuple(skipped), tuple(dict.fromkeys(ignored))
+    )
 
 
-def _looks_utf8(data: bytes) -> bool:
-    try:
-        return not data.decode("utf-8").isascii()
-    except UnicodeDecodeError:
-        return False
+def _parse(path: Path, spec: FileSpec, read: ReadFile) -> ParsedFile:
+    """Every sheet that holds the spec's header read; the best near miss named otherwise."""
+    found = [_find_header(grid, spec) for grid in read.grids]
+    required = {h for h, raw in spec.columns.items() if raw not in spec.optional}
+    matches = [
+        h for h in found if required <= {canonical_header(spec, n) for n in h.names}
+    ]  # fmt: skip
+    if not matches:
+        closest = max(found, key=lambda h: h.hits, default=None)
+        if closest is None or closest.hits <= 0:
+            names = closest.names if closest else []
+            raise _header_error(path, spec, names, "(the file has no rows)" if not names else
+                                f"(closest: {_where(closest, read)})")  # fmt: skip
+        raise _header_error(path, spec, closest.names, f"at {_where(closest, read)}")
+    parts = []
+    for header in matches:
+        if _header_problems(spec, header.names):
+            raise _header_error(path, spec, header.names, f"at {_where(header, read)}")
+        parts.append(_sheet_rows(path, spec, header))
+    sheets = tuple(h.grid.name for h in matches) if len(matches) > 1 else ()
+    return ParsedFile(
+        rows=[r for p in parts for r in p.rows],
+        total_rows=tuple(n for p in parts for n in p.total_rows),
+        total_mismatches=tuple(m for p in parts for m in p.total_mismatches),
+        skipped=tuple(s for p in parts for s in p.skipped),
+        ignored_columns=tuple(dict.fromkeys(c for p in parts for c in p.ignored_columns)),
+        encoding=read.encoding,
+        file_format=read.file_format,
+        sheets=sheets,
+        sheet_rows=tuple(len(p.rows) for p in parts) if sheets else (),
+    )
+
+
+def _where(header: _Header, read: ReadFile) -> str:
+    if header.grid.csv:
+        return f"line {header.start + 1}"
+    return f"row {header.start + 1} of sheet {header.grid.name!r}"
 
 
 def parse_file(path: Path, spec: FileSpec, data: bytes | None = None) -> ParsedFile:
@@ -473,21 +580,38 @@ def parse_file(path: Path, spec: FileSpec, data: bytes | None = None) -> ParsedF
     data = path.read_bytes() if data is None else data
     if not data:
         raise ConfigError(f"{path}: the file is empty")
-    if spec.file_format == "xlsx":
-        return _parse_xlsx(path, data, spec)
-    return _parse_csv(path, data, spec)
+    return _parse(path, spec, read_grids(path, data))
 
 
 def _spec_for(path: Path, specs: Sequence[FileSpec]) -> FileSpec | None:
-    """The spec whose name pattern matches; a match with the wrong extension is an error."""
+    """The spec whose name pattern matches; a match that is not a table is an error."""
     matching = [s for s in specs if any(fnmatch(path.stem, p) for p in s.name_patterns)]
     if not matching:
         return None
-    for spec in matching:
-        if path.suffix.lower() == f".{spec.file_format}":
-            return spec
-    expected = " or ".join(f"{s.entity} as .{s.file_format}" for s in matching)
-    raise ConfigError(f"{path}: unsupported file type {path.suffix!r}; expected {expected}")
+    if path.suffix.lower() not in EXTENSIONS:
+        raise ConfigError(
+            f"{path}: unsupported file type {path.suffix!r} for {matching[0].entity}; "
+            f"expected one of {', '.join(EXTENSIONS)}"
+        )
+    return matching[0]
+
+
+def check_period(
+    path: Path, rel: str, spec: FileSpec, parsed: ParsedFile, late_days: int
+) -> PeriodCheck | None:
+    """The file's period and its rows' window; ConfigError when most rows are of another."""
+    if spec.period_column is None or (period := file_period(rel, spec.period)) is None:
+        return None
+    col = spec.raw_columns.index(spec.period_column)
+    check = check_rows(period, late_days, [row_date(v[col], spec.period) for _, v in parsed.rows])
+    if (elsewhere := check.mostly_elsewhere) is not None:
+        held = check.outside[elsewhere]
+        raise ConfigError(
+            f"{path}: {held} of its {check.dated} dated rows are of {elsewhere}, but its "
+            f"name or folder says {period}; nothing of it was loaded: if it is {elsewhere}'s "
+            f"file, drop it in {elsewhere}/ (or name it so), else ask its sender for {period}'s"
+        )
+    return check
 
 
 def _drop_files(drop_dir: Path) -> list[Path]:
@@ -516,12 +640,16 @@ def extract_file_drops(
     source: str,
     specs: Sequence[FileSpec],
     tz: str = DEFAULT_TIMEZONE,
+    late_days: int = DEFAULT_LATE_DAYS,
 ) -> list[FileBatchResult]:
     """Load every new file in ``drop_dir`` (one batch per file); see the module docstring.
 
     Returns the batches loaded by this call, oldest first. Files already loaded
     (same SHA-256) are skipped; files that match no spec are logged and skipped.
-    Raises ConfigError after loading the good files if any file could not be parsed.
+    Raises ConfigError after loading the good files if any file could not be parsed
+    or holds mostly rows of another period than its name or folder says
+    (:mod:`pingan_transforms.extract.periods`; ``late_days`` before the period count
+    as late reports of it).
     """
     if not drop_dir.is_dir():
         raise ConfigError(
@@ -547,14 +675,22 @@ def extract_file_drops(
                 continue
             try:
                 parsed = parse_file(path, spec, data)
+                period = check_period(path, rel, spec, parsed, late_days)
             except ConfigError as exc:
                 errors.append(str(exc))
                 continue
-            result = _load(conn, rel, checksum, source, spec, parsed, tz)
+            result = _load(conn, _Loading(rel, checksum, source, spec, parsed, period), tz)
             if result is not None:
                 results.append(result)
                 if result.total_mismatches:
                     log.warning("%s: %s", rel, parsed.total_check)
+                if parsed.skipped or parsed.ignored_columns:
+                    log.info(
+                        "%s: not records: %s; columns not read: %s",
+                        rel,
+                        parsed.skipped_summary,
+                        ", ".join(parsed.ignored_columns) or "none",
+                    )
     if errors:
         loaded = f" ({len(results)} other file(s) were loaded)" if results else ""
         raise ConfigError(
@@ -564,16 +700,23 @@ def extract_file_drops(
     return results
 
 
-def _load(
-    conn: psycopg.Connection,
-    rel: str,
-    checksum: str,
-    source: str,
-    spec: FileSpec,
-    parsed: ParsedFile,
-    tz: str,
-) -> FileBatchResult | None:
+@dataclass(frozen=True)
+class _Loading:
+    """A parsed file on its way into raw."""
+
+    rel: str
+    checksum: str
+    source: str
+    spec: FileSpec
+    parsed: ParsedFile
+    period: PeriodCheck | None
+
+
+def _load(conn: psycopg.Connection, file: _Loading, tz: str) -> FileBatchResult | None:
     """One file in one transaction: raw rows, the batch record, the raw._files record."""
+    rel, checksum, source, spec, parsed = (
+        file.rel, file.checksum, file.source, file.spec, file.parsed
+    )  # fmt: skip
     with conn.transaction():
         # One loader per source at a time; a concurrent run then sees the file as loaded.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"extract.files.{source}",))
@@ -583,12 +726,14 @@ def _load(
         batch_id = new_batch_id(source, spec.entity, now)
         columns = [*spec.raw_columns, *META_COLUMNS]
         with conn.cursor().copy(f"copy {spec.raw_table} ({', '.join(columns)}) from stdin") as cp:
-            for number, values in parsed.rows:
-                cp.write_row([*values, batch_id, now, rel, number])
+            for (number, values), where in zip(parsed.rows, parsed.source_files(rel), strict=True):
+                cp.write_row([*values, batch_id, now, where, number])
+        period = file.period
         result = FileBatchResult(
             batch_id, source, spec.entity, len(parsed.rows), None, None,
             source_file=rel, sha256=checksum, total_row=parsed.total_row,
-            total_mismatches=parsed.total_mismatches,
+            total_mismatches=parsed.total_mismatches, skipped=parsed.skipped,
+            encoding=parsed.encoding, period=str(period.period) if period else None,
         )  # fmt: skip
         record_batch(
             conn, result, window_start=None, window_end=now, source_ref=f"{rel} sha256:{checksum}"
@@ -596,11 +741,17 @@ def _load(
         conn.execute(
             """
             insert into raw._files (source, entity, sha256, file_path, batch_id, row_count,
-                                    total_check, loaded_at)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
+                                    total_check, loaded_at, file_format, encoding,
+                                    skipped_rows, ignored_columns, period, rows_from, rows_until)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
-            (source, spec.entity, checksum, rel, batch_id, result.rows, parsed.total_check, now),
-        )
+            (
+                source, spec.entity, checksum, rel, batch_id, result.rows, parsed.total_check,
+                now, parsed.file_format, parsed.encoding, parsed.skipped_summary,
+                ", ".join(parsed.ignored_columns) or None, result.period,
+                period.rows_from if period else None, period.rows_until if period else None,
+            ),
+        )  # fmt: skip
     return result
 
 
@@ -614,13 +765,26 @@ def extract_drops(run: ExtractRun, specs: Sequence[FileSpec]) -> dict[str, objec
             f"{config.path}: sources.{name}.entities is {declared}, but the file connector "
             f"reads {known}: list exactly those"
         )
+    entry = config.files(name)
+    where = f"{config.path / name / 'source.yml'}: column_aliases"
+    unknown = sorted(set(entry.column_aliases) - set(known))
+    if unknown:
+        raise ConfigError(f"{where} names {unknown}, which are not entities of {name}: {known}")
+    specs = [
+        spec.with_aliases(entry.column_aliases.get(spec.entity, {}), f"{where}.{spec.entity}")
+        for spec in specs
+    ]
     drop_dir = config.drop_dir(name, run.settings)
-    results = extract_file_drops(drop_dir, run.target, source=name, specs=specs)
+    results = extract_file_drops(
+        drop_dir, run.target, source=name, specs=specs, late_days=entry.late_window_days
+    )
     return {
         "source": name,
         "files": [r.source_file for r in results],
         "rows": sum(r.rows for r in results),
         "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
+        "rows_not_records": {r.source_file: len(r.skipped) for r in results if r.skipped},
+        "encodings": {r.source_file: r.encoding for r in results if r.encoding},
     }
 
 

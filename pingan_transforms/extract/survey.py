@@ -32,7 +32,6 @@ SURVEY_SCORES = FileSpec(
     entity="scores",
     raw_table="raw.survey__scores",
     name_patterns=("*群众安全感*",),
-    file_format="xlsx",
     columns={
         "统计季度": "tjjd",  # statistics quarter, e.g. 2024Q2
         "行政区划代码": "xzqhdm",  # township code (9 digits)
@@ -44,6 +43,8 @@ SURVEY_SCORES = FileSpec(
     total_columns=("ybl",),
     mean_columns=(("aqgdf", "ybl"), ("mydf", "ybl")),
     total_labels=("全区", "合计", "总计"),
+    period_column="tjjd",
+    period="quarter",
 )
 SURVEY_SPECS: tuple[FileSpec, ...] = (SURVEY_SCORES,)
 

@@ -70,8 +70,8 @@ fire_duplicates as (
     from fires
     inner join staged_fires
         on fires.fire_no = staged_fires.fire_no
-        and (staged_fires.extracted_at, staged_fires.batch_id, staged_fires.source_row)
-            > (fires.extracted_at, fires.batch_id, fires.source_row)
+        and (staged_fires.extracted_at, staged_fires.batch_id, staged_fires.source_file, staged_fires.source_row)
+            > (fires.extracted_at, fires.batch_id, fires.source_file, fires.source_row)
 
 ),
 
@@ -85,8 +85,9 @@ inspection_duplicates as (
         and (
             staged_inspections.extracted_at,
             staged_inspections.batch_id,
+            staged_inspections.source_file,
             staged_inspections.source_row
-        ) > (inspections.extracted_at, inspections.batch_id, inspections.source_row)
+        ) > (inspections.extracted_at, inspections.batch_id, inspections.source_file, inspections.source_row)
 
 ),
 

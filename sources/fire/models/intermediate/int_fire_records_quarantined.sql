@@ -46,8 +46,8 @@ fires_quarantined as (
     from fires
     left join staged_fires
         on fires.fire_no = staged_fires.fire_no
-        and (staged_fires.extracted_at, staged_fires.batch_id, staged_fires.source_row)
-            > (fires.extracted_at, fires.batch_id, fires.source_row)
+        and (staged_fires.extracted_at, staged_fires.batch_id, staged_fires.source_file, staged_fires.source_row)
+            > (fires.extracted_at, fires.batch_id, fires.source_file, fires.source_row)
     where fires.parse_issue is not null
         and staged_fires.fire_no is null
 
@@ -71,8 +71,9 @@ inspections_quarantined as (
         and (
             staged_inspections.extracted_at,
             staged_inspections.batch_id,
+            staged_inspections.source_file,
             staged_inspections.source_row
-        ) > (inspections.extracted_at, inspections.batch_id, inspections.source_row)
+        ) > (inspections.extracted_at, inspections.batch_id, inspections.source_file, inspections.source_row)
     where inspections.parse_issue is not null
         and staged_inspections.township_code is null
 

@@ -38,7 +38,7 @@ deduplicated as (
         *,
         row_number() over (
             partition by fire_no
-            order by extracted_at desc, batch_id desc, source_row desc
+            order by extracted_at desc, batch_id desc, source_file desc, source_row desc
         ) as version_rank
     from mapped
 

@@ -35,8 +35,8 @@ quarantined as (
     left join staged_scores
         on scores.quarter_start = staged_scores.quarter_start
         and scores.region_code = staged_scores.township_code
-        and (staged_scores.extracted_at, staged_scores.batch_id, staged_scores.source_row)
-            > (scores.extracted_at, scores.batch_id, scores.source_row)
+        and (staged_scores.extracted_at, staged_scores.batch_id, staged_scores.source_file, staged_scores.source_row)
+            > (scores.extracted_at, scores.batch_id, scores.source_file, scores.source_row)
     where scores.parse_issue is not null
         and staged_scores.township_code is null
 

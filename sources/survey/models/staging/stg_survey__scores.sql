@@ -17,7 +17,7 @@ deduplicated as (
         *,
         row_number() over (
             partition by quarter_start, region_code
-            order by extracted_at desc, batch_id desc, source_row desc
+            order by extracted_at desc, batch_id desc, source_file desc, source_row desc
         ) as version_rank
     from parsed
 

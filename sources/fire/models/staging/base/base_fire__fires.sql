@@ -1,7 +1,8 @@
 {#- Every raw fire row (every version, every batch), renamed, cleaned, safely cast
     and checked. parse_issue says why a row cannot be staged (null = it can): its
-    fields cannot be read, or its region cannot be placed at a village or town of
-    the region master. stg_fire__fires stages the latest clean version of each
+    fields cannot be read, its fire time lies outside its file's month (and the late
+    window before it, raw._files.rows_from/rows_until: `wrong month`), or its region
+    cannot be placed at a village or town of the region master. stg_fire__fires stages the latest clean version of each
     fire; int_fire_records_quarantined keeps the rest that no later version
     supersedes. Both read this one parse, so they cannot disagree about a row. -#}
 with
@@ -9,6 +10,12 @@ with
 source as (
 
     select * from {{ source('fire', 'fires') }}
+
+),
+
+files as (
+
+    select * from {{ source('fire', 'files') }}
 
 ),
 
@@ -61,10 +68,14 @@ placed as (
         typed.*,
         regions.region_level,
         {{ placed_village_code('regions') }} as village_code,
-        {{ placed_township_code('regions') }} as township_code
+        {{ placed_township_code('regions') }} as township_code,
+        files.rows_from,
+        files.rows_until
     from typed
     left join regions
         on typed.region_code = regions.region_code
+    left join files
+        on typed.batch_id = files.batch_id
 
 ),
 
@@ -76,6 +87,8 @@ checked as (
             when fire_no is null then 'missing fire number'
             when fired_at_text is null then 'missing fire time'
             when fired_at is null then 'unparseable fire time'
+            when cast(fired_at as date) < rows_from or cast(fired_at as date) >= rows_until
+                then 'wrong month'
             when region_code is null then 'missing region code'
             when region_code !~ '^[0-9]{6}([0-9]{3}([0-9]{3})?)?$' then 'malformed region code'
             when region_level is null then 'region code not in the region master'

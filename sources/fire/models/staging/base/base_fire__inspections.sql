@@ -10,6 +10,12 @@ source as (
 
 ),
 
+files as (
+
+    select * from {{ source('fire', 'files') }}
+
+),
+
 regions as (
 
     select * from {{ ref('stg_regions__regions') }}
@@ -68,10 +74,14 @@ placed as (
 
     select
         typed.*,
-        regions.region_level
+        regions.region_level,
+        files.rows_from,
+        files.rows_until
     from typed
     left join regions
         on typed.region_code = regions.region_code
+    left join files
+        on typed.batch_id = files.batch_id
 
 ),
 
@@ -82,6 +92,7 @@ checked as (
         case
             when stat_month_text is null then 'missing statistics month'
             when stat_month is null then 'unparseable statistics month'
+            when stat_month < rows_from or stat_month >= rows_until then 'wrong month'
             when region_code is null then 'missing region code'
             when region_code !~ '^[0-9]{6}([0-9]{3}([0-9]{3})?)?$' then 'malformed region code'
             when region_level is null then 'region code not in the region master'

@@ -11,6 +11,12 @@ source as (
 
 ),
 
+files as (
+
+    select * from {{ source('survey', 'files') }}
+
+),
+
 regions as (
 
     select * from {{ ref('stg_regions__regions') }}
@@ -57,10 +63,14 @@ placed as (
 
     select
         typed.*,
-        regions.region_level
+        regions.region_level,
+        files.rows_from,
+        files.rows_until
     from typed
     left join regions
         on typed.region_code = regions.region_code
+    left join files
+        on typed.batch_id = files.batch_id
 
 ),
 
@@ -71,6 +81,7 @@ checked as (
         case
             when quarter_text is null then 'missing statistics quarter'
             when quarter_start is null then 'unparseable statistics quarter'
+            when quarter_start < rows_from or quarter_start >= rows_until then 'wrong quarter'
             when region_code is null then 'missing region code'
             when region_code !~ '^[0-9]{6}([0-9]{3}([0-9]{3})?)?$' then 'malformed region code'
             when region_level is null then 'region code not in the region master'
