@@ -2,9 +2,9 @@
     and checked. parse_issue says why a row cannot be staged (null = it can): its
     fields cannot be read, its fire time lies outside its file's month (and the late
     window before it, raw._files.rows_from/rows_until: `wrong month`), or its region
-    cannot be placed at a village or town of the region master. stg_fire__fires stages the latest clean version of each
-    fire; int_fire_records_quarantined keeps the rest that no later version
-    supersedes. Both read this one parse, so they cannot disagree about a row. -#}
+    cannot be placed at a village or town of the region master. stg_fire__fires
+    stages the latest clean version of each fire; int_fire_records_quarantined keeps
+    the rest that no later version supersedes. Both read this one parse, so they cannot disagree about a row. -#}
 with
 
 source as (
