@@ -322,6 +322,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     print("\nsource rows (given = generated in the source; loaded = raw rows, every version):")
     print(format_counts(source_counts(target), given))
+    print("(`pingan quarantine` lists the quarantined rows by file or batch and reason)")
     rankings = settings.output_dir / "rankings"
     for path in sorted(rankings.glob("*.csv")):
         print(f"ranking file: {path}")
@@ -330,6 +331,22 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     _print_office_drafts(target)
     print()
     return _ranking(argparse.Namespace(month=str(months[-1])), settings)
+
+
+def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    from pingan_transforms.load.report import format_quarantine, quarantine_counts
+    from pingan_transforms.sources import sources_config
+    from pingan_transforms.warehouse import resolve_target
+
+    config = sources_config(settings)
+    if args.source and args.source not in config.sources:
+        raise ConfigError(
+            f"{config.path}: no source named {args.source!r}; registered: "
+            f"{', '.join(config.sources)}"
+        )
+    target = resolve_target(settings)
+    print(format_quarantine(quarantine_counts(target, config, args.source)))
+    return 0
 
 
 def _print_office_drafts(target: WarehouseTarget) -> None:
@@ -501,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--all", action="store_true", help="every record, not the first 5")
     explain.add_argument("--csv", metavar="PATH", help="also save every record as CSV")
     explain.set_defaults(func=_explain)
+
+    quarantine = sub.add_parser(
+        "quarantine", help="quarantined rows per source, file and reason (after a run)"
+    )
+    quarantine.add_argument("source", nargs="?", help="one source (default: every source)")
+    quarantine.set_defaults(func=_quarantine)
 
     appeal = sub.add_parser("appeal", help="appeals (申诉) against records behind a unit's items")
     appeal_sub = appeal.add_subparsers(dest="action", required=True)

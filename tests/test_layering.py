@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
     {"connections", "cutoff"},
     {"contracts", "months", "warehouse"},
-    {"settings", "fileio"},
+    {"settings", "fileio", "textwidth"},
 ]
 # within the domain layer, only in the direction of the data: a source's entry names its
 # extract spec, the extract writes through load

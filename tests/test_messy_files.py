@@ -9,6 +9,7 @@ and why, which rows were set aside as totals, footers or headings, or the refusa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from pingan_transforms.extract.regions import load_region_master
+from pingan_transforms.load.report import QuarantineCount, format_quarantine, quarantine_counts
 from pingan_transforms.settings import ConfigError
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import WarehouseTarget, connect
@@ -34,6 +36,8 @@ class Outcome:
     refusal: str  # the extract's error, naming every refused file
     rows: list[dict[str, object]]  # base_fire__fires and base_fire__inspections, every row
     loaded: dict[str, dict[str, object]]  # raw._files by file path
+    summary: dict[str, object]  # what the extract task returned for the files it loaded
+    quarantine: list[QuarantineCount]  # `pingan quarantine fire`
 
 
 def _dicts(conn, sql: str) -> list[dict[str, object]]:
@@ -52,7 +56,7 @@ def outcome(
     from pingan_transforms.tasks import extract
 
     folder = tmp_path_factory.mktemp("messy")
-    warehouse = server.with_database(f"pingan_messy_{folder.name[-6:]}")
+    warehouse = server.with_database(f"pingan_messy_{uuid.uuid4().hex[:8]}")
     clone_database(warehouse_template, warehouse)
     config = shipped_sources()
     config["sources"]["fire"]["drop_dir"] = str(folder / "drop")
@@ -62,6 +66,14 @@ def outcome(
         env.setenv("PINGAN_SOURCES_FILE", str(folder / "sources.yml"))
         load_region_master(write_test_master(folder / "regions.csv"), warehouse)
         files = write_corpus(folder / "drop")
+        # first the shapes that load (what the task reports), then the drop with the
+        # refused ones back in: the good files are not loaded twice, the others refused
+        refused_shapes = [shape.name for shape in SHAPES if shape.error is not None]
+        for name in refused_shapes:
+            (folder / "drop" / name).rename(folder / name)
+        summary = extract("fire", datetime(2024, 11, 1), datetime(2024, 11, 2))
+        for name in refused_shapes:
+            (folder / name).rename(folder / "drop" / name)
         with pytest.raises(ConfigError) as refused:
             extract("fire", datetime(2024, 11, 1), datetime(2024, 11, 2))
         run_dbt(
@@ -81,7 +93,8 @@ def outcome(
                 "fines_yuan::text from staging.base_fire__inspections",
             )
             loaded = {r["file_path"]: r for r in _dicts(conn, "select * from raw._files")}
-        yield Outcome(files, str(refused.value), rows, loaded)
+        quarantine = quarantine_counts(warehouse, source="fire")
+        yield Outcome(files, str(refused.value), rows, loaded, summary, quarantine)
     drop_database(warehouse)
 
 
@@ -154,3 +167,16 @@ def test_the_region_master_is_read_by_the_same_reader(databases, tmp_path: Path)
             "longitude, _source_row from raw.regions__master order by _source_row"
         ).fetchall()
     assert loaded == [(*row, None, n) for n, row in enumerate(TEST_REGIONS, start=3)]
+
+
+def test_rows_of_another_month_are_named_by_file_in_the_summary_and_the_report(
+    outcome: Outcome,
+) -> None:
+    """The extract's summary names the file with rows outside its month; after dbt,
+    `pingan quarantine fire` counts them by file and reason."""
+    late = "a_late_report_and_a_row_of_another_month/2024-10/测试区火灾情况统计表_2024年10月.xlsx"
+    assert outcome.summary["rows_of_another_month"] == {late: 1}
+    assert QuarantineCount("fire", late, "wrong month", 1) in outcome.quarantine
+    assert [c for c in outcome.quarantine if c.reason != "wrong month"] == []
+    (line,) = [x for x in format_quarantine(outcome.quarantine).splitlines() if late in x]
+    assert line.split() == ["fire", late, "1", "wrong", "month"]

@@ -222,6 +222,7 @@ class FileBatchResult(BatchResult):
     skipped: tuple[SkippedRow, ...] = field(default=())
     encoding: str | None = None
     period: str | None = None  # the month or quarter the file's name or folder says
+    other_period_rows: int = 0  # rows dated outside it (staging quarantines them)
 
     @property
     def totals_agree(self) -> bool:
@@ -684,6 +685,13 @@ def extract_file_drops(
                 results.append(result)
                 if result.total_mismatches:
                     log.warning("%s: %s", rel, parsed.total_check)
+                if result.other_period_rows:
+                    log.warning(
+                        "%s: %d row(s) dated outside %s will be quarantined as 'wrong month'",
+                        rel,
+                        result.other_period_rows,
+                        result.period,
+                    )
                 if parsed.skipped or parsed.ignored_columns:
                     log.info(
                         "%s: not records: %s; columns not read: %s",
@@ -734,6 +742,7 @@ def _load(conn: psycopg.Connection, file: _Loading, tz: str) -> FileBatchResult 
             source_file=rel, sha256=checksum, total_row=parsed.total_row,
             total_mismatches=parsed.total_mismatches, skipped=parsed.skipped,
             encoding=parsed.encoding, period=str(period.period) if period else None,
+            other_period_rows=sum(period.outside.values()) if period else 0,
         )  # fmt: skip
         record_batch(
             conn, result, window_start=None, window_end=now, source_ref=f"{rel} sha256:{checksum}"
@@ -784,6 +793,9 @@ def extract_drops(run: ExtractRun, specs: Sequence[FileSpec]) -> dict[str, objec
         "rows": sum(r.rows for r in results),
         "total_row_mismatches": [str(m) for r in results for m in r.total_mismatches],
         "rows_not_records": {r.source_file: len(r.skipped) for r in results if r.skipped},
+        "rows_of_another_month": {
+            r.source_file: r.other_period_rows for r in results if r.other_period_rows
+        },
         "encodings": {r.source_file: r.encoding for r in results if r.encoding},
     }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from pingan_transforms.sources import SourcesConfig, sources_config
+from pingan_transforms.textwidth import display_width, pad
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 
@@ -64,4 +65,53 @@ def format_counts(counts: list[SourceCounts], given: dict[str, int]) -> str:
         shown = f"{total:,}" if total else "—"
         quarantined = "—" if c.quarantined is None else f"{c.quarantined:,}"
         lines.append(f"{c.source:<12}{shown:>10}{c.batches:>9}{c.raw_rows:>10,}{quarantined:>13}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class QuarantineCount:
+    source: str
+    delivery: str  # the file (file sources) or the batch the rows came in
+    reason: str
+    rows: int
+
+
+def quarantine_counts(
+    target: WarehouseTarget, config: SourcesConfig | None = None, source: str | None = None
+) -> list[QuarantineCount]:
+    """Quarantined rows per source, file (or batch) and reason, from each source's
+    ``int_<source>_records_quarantined`` (sources without one, or not built yet, have none).
+    """
+    config = config or sources_config()
+    names = [source] if source else list(config.sources)
+    out: list[QuarantineCount] = []
+    with connect(target) as conn:
+        for name in names:
+            relation = ("intermediate", f"int_{name}_records_quarantined")
+            columns = {
+                row[0]
+                for row in conn.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = %s and table_name = %s",
+                    relation,
+                ).fetchall()
+            }
+            if not columns:
+                continue
+            delivery = "source_file" if "source_file" in columns else "batch_id"
+            query = sql.SQL(
+                "select {d}, quarantine_reason, count(*) from {t} group by 1, 2 order by 1, 2"
+            ).format(d=sql.Identifier(delivery), t=sql.Identifier(*relation))
+            rows = conn.execute(query).fetchall()
+            out += [QuarantineCount(name, str(d), str(r), int(n)) for d, r, n in rows]
+    return out
+
+
+def format_quarantine(counts: list[QuarantineCount]) -> str:
+    """One line per source, file (or batch) and reason: what a clerk is asked to correct."""
+    if not counts:
+        return "no quarantined rows"
+    width = max(display_width(c.delivery) for c in counts) + 2
+    lines = [f"{'source':<10}{pad('file or batch', width)}{'rows':>6}  reason"]
+    lines += [f"{c.source:<10}{pad(c.delivery, width)}{c.rows:>6}  {c.reason}" for c in counts]
     return "\n".join(lines)

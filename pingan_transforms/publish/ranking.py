@@ -7,7 +7,6 @@ with a BOM so that Excel opens it without garbling the characters.
 from __future__ import annotations
 
 import csv
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +16,7 @@ from typing import Any
 from pingan_transforms.fileio import atomic_write
 from pingan_transforms.months import Month
 from pingan_transforms.publish.index_reader import published_schemes, read_units
+from pingan_transforms.textwidth import display_width, pad
 from pingan_transforms.warehouse import WarehouseTarget, connect
 
 LEVEL_NAMES = {"township": "乡镇街道", "village": "村社区", "county": "区县"}
@@ -108,15 +108,6 @@ def _write_csv(rows: list[RankingRow], tmp: Path) -> None:
             )  # fmt: skip
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(width - _width(text), 0)
-    return fill + text if right else text + fill
-
-
 def format_table(rows: list[RankingRow], title: str) -> str:
     first = rows[0]
     header = ["排名", LEVEL_NAMES.get(first.region_level, "单位"), first.total_label, "等级",
@@ -129,11 +120,11 @@ def format_table(rows: list[RankingRow], title: str) -> str:
         ]
         for r in rows
     ]  # fmt: skip
-    widths = [max(_width(x) for x in col) for col in zip(header, *body, strict=False)]
+    widths = [max(display_width(x) for x in col) for col in zip(header, *body, strict=False)]
     right = [True, False, True, False, False, True, True]
     lines = [title]
     for line in [header, *body]:
-        cells = (_pad(c, w, r) for c, w, r in zip(line, widths, right, strict=True))
+        cells = (pad(c, w, r) for c, w, r in zip(line, widths, right, strict=True))
         lines.append("  ".join(cells))
     if first.previous_restated:
         lines.append(f"(上月排名与环比按第 {first.scheme_version} 版方案重算)")
