@@ -63,7 +63,8 @@ create table marts.incident_trends (
     sort_order integer, incident_count bigint not null, previous_month_count bigint,
     previous_month_change_pct numeric(12,2), last_year_count bigint,
     last_year_change_pct numeric(12,2), ytd_months integer not null, ytd_count bigint not null,
-    last_year_ytd_count bigint, ytd_change_pct numeric(12,2)
+    last_year_ytd_count bigint, ytd_change_pct numeric(12,2), previous_month_change text,
+    last_year_change text
 );
 create table marts.rate_reports (
     region_code text not null, region_name text, region_level text not null, parent_code text,
@@ -159,8 +160,10 @@ ITEMS = [
 ]  # fmt: skip
 
 TRENDS = [
-    ("警情总数", "police_incidents_total", 10, 4530, 4749, "-4.61"),
-    ("刑事警情", "police_incidents_criminal", 11, 214, 202, "5.94"),
+    # the flags as incident_trends' exact test gives them: 4530 against 4749 is a fall
+    # beyond chance (z = −2.27), 214 against 202 is not (z = 0.59)
+    ("警情总数", "police_incidents_total", 10, 4530, 4749, "-4.61", "significant_fall"),
+    ("刑事警情", "police_incidents_criminal", 11, 214, 202, "5.94", "not_significant"),
 ]
 RATES = [("矛盾纠纷化解率", "dispute_resolution_rate", "%", 282, 393, "71.7557", "79.0199",
           "-7.2642", 798, 1046, "76.2906")]  # fmt: skip
@@ -193,15 +196,16 @@ def marts(databases):
                     (SEP.first_day, code, cat, f"I{i}", item, i, metric, unit, value, before,
                      change),
                 )  # fmt: skip
-            for name, metric, order, count, previous, pct in TRENDS:
+            for name, metric, order, count, previous, pct, flag in TRENDS:
                 cur.execute(
                     "insert into marts.incident_trends (region_code, region_name, region_level, "
                     "month_start, metric_code, metric_name, unit, sort_order, incident_count, "
-                    "previous_month_count, previous_month_change_pct, ytd_months, ytd_count) "
-                    "values ('110112', '通州区', 'county', %s, %s, %s, '起', %s, %s, %s, %s, 2, "
-                    "%s)",
-                    (SEP.first_day, metric, name, order, count, previous, pct, count + previous),
-                )
+                    "previous_month_count, previous_month_change_pct, previous_month_change, "
+                    "ytd_months, ytd_count) values ('110112', '通州区', 'county', %s, %s, %s, "
+                    "'起', %s, %s, %s, %s, %s, 2, %s)",
+                    (SEP.first_day, metric, name, order, count, previous, pct, flag,
+                     count + previous),
+                )  # fmt: skip
             for name, metric, unit, num, den, value, prev, change, ynum, yden, yval in RATES:
                 cur.execute(
                     "insert into marts.rate_reports (region_code, region_name, region_level, "
@@ -247,7 +251,9 @@ def test_bulletin_html_and_pdf_say_the_month(marts, tmp_path: Path) -> None:
     assert "信访办结率-0.40分" not in html  # against the riser's direction
     # categories, incident trends, rates with numerator / denominator
     assert "社会治安<br>（60分）" in html
-    assert "警情总数4530起，环比下降4.61%" in html and "↑5.94%" in html
+    # worded by the change's significance (issue 15), marked * in the table when beyond chance
+    assert "警情总数4530起，环比明显下降4.61%" in html and "↓4.61%*" in html
+    assert "刑事警情214起，环比基本持平（上升5.94%）" in html and "↑5.94%<" in html
     assert "282/393" in html and "71.76%" in html and "↓7.26个百分点" in html
     # warnings, escalation, veto, restated comparison
     assert "红色预警（1个）" in html and "提级督办" in html

@@ -108,6 +108,9 @@ class TrendRow:
     ytd_count: int
     last_year_ytd_count: int | None
     ytd_change_pct: Decimal | None
+    # significant_rise / significant_fall / not_significant (None: no base)
+    previous_month_change: str | None = None
+    last_year_change: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,8 @@ _ITEMS_SQL = """
 _TRENDS_SQL = """
     select region_code, region_name, coalesce(metric_name, metric_code) as metric_name, unit,
            incident_count, previous_month_count, previous_month_change_pct, last_year_count,
-           last_year_change_pct, ytd_months, ytd_count, last_year_ytd_count, ytd_change_pct
+           last_year_change_pct, ytd_months, ytd_count, last_year_ytd_count, ytd_change_pct,
+           previous_month_change, last_year_change
     from marts.incident_trends where region_code = any(%s) and month_start = %s
     order by region_code, sort_order nulls last, metric_code
 """

@@ -51,8 +51,9 @@ from pingan_transforms.publish.wording import (
     month_text,
     number,
     pct_change,
-    pct_words,
     revision_suffix,
+    tested_change_words,
+    tested_pct_change,
     unit_change,
     with_unit,
 )
@@ -498,9 +499,10 @@ def _trend_section(ctx: _Context) -> Section | None:
         parts = []
         for t in lead:
             compared = [
-                f"{word}{pct_words(pct)}"
-                for word, pct in (("环比", t.previous_month_change_pct),
-                                  ("同比", t.last_year_change_pct))
+                f"{word}{tested_change_words(pct, flag)}"
+                for word, pct, flag in (
+                    ("环比", t.previous_month_change_pct, t.previous_month_change),
+                    ("同比", t.last_year_change_pct, t.last_year_change))
                 if pct is not None
             ]  # fmt: skip
             parts.append(f"{t.metric_name}{t.incident_count}{t.unit or ''}"
@@ -515,14 +517,17 @@ def _trend_section(ctx: _Context) -> Section | None:
                 Cell(t.metric_name, align="left"),
                 num(number(t.incident_count)),
                 num(number(t.previous_month_count)),
-                Cell(pct_change(t.previous_month_change_pct)),
+                Cell(tested_pct_change(t.previous_month_change_pct, t.previous_month_change)),
                 num(number(t.last_year_count)),
-                Cell(pct_change(t.last_year_change_pct)),
+                Cell(tested_pct_change(t.last_year_change_pct, t.last_year_change)),
                 num(number(t.ytd_count)),
                 Cell(pct_change(t.ytd_change_pct)),
             ))  # fmt: skip
         notes = ["环比、同比为与上月、去年同月相比的增减幅度；“—”为无可比基数（上月或去年同期"
-                 "无数据或为0）。"]  # fmt: skip
+                 "无数据或为0）。",
+                 "带*者为超出随机波动的变化（两期数量的精确条件二项检验，双侧5%水平），"
+                 "文中称“明显上升/下降”；其余变化在随机波动范围内，"
+                 "称“基本持平”或“小幅波动”。"]  # fmt: skip
         short = {t.ytd_months for t in rows_for if t.ytd_months < ctx.month.month}
         if short:
             months = max(short)

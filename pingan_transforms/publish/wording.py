@@ -65,6 +65,28 @@ def pct_words(value: Decimal | None) -> str:
     return "持平"
 
 
+def tested_change_words(value: Decimal | None, flag: str | None) -> str:
+    """A count's change in words that follow its significance test (issue 15): 明显上升 /
+    明显下降 only when the change is more than chance; otherwise 持平, 基本持平 (under
+    10 %) or 小幅波动, with the figure in brackets. Untested: :func:`pct_words`."""
+    if value is None or flag is None:
+        return pct_words(value)
+    if flag == "significant_rise":
+        return f"明显上升{value:.2f}%"
+    if flag == "significant_fall":
+        return f"明显下降{-value:.2f}%"
+    if value == 0:
+        return "持平"
+    word = "基本持平" if abs(value) < 10 else "小幅波动"
+    return f"{word}（{pct_words(value)}）"
+
+
+def tested_pct_change(value: Decimal | None, flag: str | None) -> str:
+    """:func:`pct_change` marked * when the change is significant (the table's note says so)."""
+    mark = "*" if flag in ("significant_rise", "significant_fall") and value else ""
+    return pct_change(value) + mark
+
+
 def unit_change(value: Decimal | None, unit: str | None) -> str:
     """A change in the metric's unit: ↑1.20个百分点 / ↓0.04分钟 / —."""
     if value is None:

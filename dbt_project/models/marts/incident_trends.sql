@@ -2,7 +2,9 @@
     source delivered and every count of incident_trend_metrics, with the change
     against the previous month (环比), the same month last year (同比) and the year
     to date against the same months last year. A change is null when its base is 0
-    or missing (a month the source did not deliver).
+    or missing (a month the source did not deliver). Each month-on-month and
+    year-on-year change also says whether it is more than chance (exact conditional
+    binomial test, macros/poisson.sql): bulletins word it 明显上升 only then.
     Grain: region_code × month_start × metric_code. -#}
 with
 
@@ -30,6 +32,12 @@ regions as (
 
 ),
 
+critical as (
+
+    select * from {{ ref('poisson_change_critical_05') }}
+
+),
+
 trends as (
 
     select
@@ -41,7 +49,7 @@ trends as (
 
 ),
 
-final as (
+described as (
 
     select
         trends.region_code,
@@ -76,6 +84,59 @@ final as (
         on trends.metric_code = catalogue.metric_code
     left join regions
         on trends.region_code = regions.region_code
+
+),
+
+tested as (
+
+    select
+        described.*,
+        {{ count_change_z('described.incident_count', 'described.previous_month_count') }}
+                                                                    as previous_month_z,
+        {{ count_change_flag('described.incident_count', 'described.previous_month_count',
+                             'previous_month_critical.fall_at_most') }}
+                                                                    as previous_month_change,
+        {{ count_change_z('described.incident_count', 'described.last_year_count') }}
+                                                                    as last_year_z,
+        {{ count_change_flag('described.incident_count', 'described.last_year_count',
+                             'last_year_critical.fall_at_most') }}
+                                                                    as last_year_change
+    from described
+    left join critical as previous_month_critical
+        on described.incident_count + described.previous_month_count
+            = previous_month_critical.two_period_total
+    left join critical as last_year_critical
+        on described.incident_count + described.last_year_count
+            = last_year_critical.two_period_total
+
+),
+
+final as (
+
+    select
+        region_code,
+        region_name,
+        region_level,
+        parent_code,
+        month_start,
+        metric_code,
+        metric_name,
+        unit,
+        sort_order,
+        incident_count,
+        previous_month_count,
+        previous_month_change_pct,
+        cast(previous_month_z as numeric(8, 2))                     as previous_month_z,
+        previous_month_change,
+        last_year_count,
+        last_year_change_pct,
+        cast(last_year_z as numeric(8, 2))                          as last_year_z,
+        last_year_change,
+        ytd_months,
+        ytd_count,
+        last_year_ytd_count,
+        ytd_change_pct
+    from tested
 
 )
 

@@ -3,7 +3,11 @@
     the change since last month (metric and score, same version); sort_order is the
     item's place in the scheme's tree (category, indicator, item). The items add up
     to the total (with the total's cap_adjustment), so any score can be explained
-    item by item. Grain: scheme × month × region × item. -#}
+    item by item. Beside the score, for items that count events (issue 15): the exact
+    95 % Poisson interval of the count and of its rate per 10,000, and whether the
+    change since last month and since the same month last year is more than chance
+    (macros/poisson.sql; schemes/README.md, "Statistics beside the index").
+    Grain: scheme × month × region × item. -#}
 with
 
 applied as (
@@ -30,6 +34,18 @@ catalogue as (
 
 ),
 
+intervals as (
+
+    select * from {{ ref('poisson_interval_95') }}
+
+),
+
+critical as (
+
+    select * from {{ ref('poisson_change_critical_05') }}
+
+),
+
 with_previous as (
 
     select
@@ -46,7 +62,7 @@ with_previous as (
 
 ),
 
-final as (
+described as (
 
     select
         with_previous.scheme_code,
@@ -104,6 +120,118 @@ final as (
         and with_previous.category_code = categories.node_code
     left join catalogue
         on with_previous.metric_code = catalogue.metric_code
+
+),
+
+event_counts as (
+
+    {#- One step per concern: which items count events, then their statistics. -#}
+    select
+        described.*,
+        coalesce({{ is_event_count('catalogue.kind', 'catalogue.unit') }}, false)
+                                                            as is_event_count,
+        scored.exposure,
+        scored.last_year_value
+    from described
+    inner join item_scores as scored
+        on described.scheme_code = scored.scheme_code
+        and described.scheme_version = scored.scheme_version
+        and described.month_start = scored.month_start
+        and described.region_code = scored.region_code
+        and described.item_code = scored.item_code
+    left join catalogue
+        on described.metric_code = catalogue.metric_code
+
+),
+
+tested as (
+
+    select
+        event_counts.*,
+        {{ poisson_bound('event_counts.metric_value', 'intervals.lower_95', 'lower') }}
+                                                            as count_low,
+        {{ poisson_bound('event_counts.metric_value', 'intervals.upper_95', 'upper') }}
+                                                            as count_high,
+        {{ count_change_z('event_counts.metric_value', 'event_counts.previous_month_value') }}
+                                                            as previous_month_z,
+        {{ count_change_flag('event_counts.metric_value', 'event_counts.previous_month_value',
+                             'previous_month_critical.fall_at_most') }}
+                                                            as previous_month_change,
+        {{ count_change_z('event_counts.metric_value', 'event_counts.last_year_value') }}
+                                                            as last_year_z,
+        {{ count_change_flag('event_counts.metric_value', 'event_counts.last_year_value',
+                             'last_year_critical.fall_at_most') }}
+                                                            as last_year_change
+    from event_counts
+    left join intervals
+        on event_counts.is_event_count
+        and event_counts.metric_value = intervals.event_count
+    left join critical as previous_month_critical
+        on event_counts.is_event_count
+        and event_counts.metric_value + event_counts.previous_month_value
+            = previous_month_critical.two_period_total
+    left join critical as last_year_critical
+        on event_counts.is_event_count
+        and event_counts.metric_value + event_counts.last_year_value
+            = last_year_critical.two_period_total
+
+),
+
+final as (
+
+    select
+        tested.scheme_code,
+        tested.scheme_version,
+        tested.month_start,
+        tested.region_code,
+        tested.category_code,
+        tested.category_name,
+        tested.indicator_code,
+        tested.indicator_name,
+        tested.item_code,
+        tested.item_name,
+        tested.sort_order,
+        tested.metric_code,
+        tested.metric_name,
+        tested.metric_unit,
+        tested.normalisation,
+        tested.rule,
+        tested.is_adjustment,
+        tested.points,
+        tested.metric_value,
+        tested.normalised_value,
+        tested.previous_month_value,
+        tested.metric_change,
+        tested.base_value,
+        tested.change_pct,
+        tested.peer_position,
+        tested.places_gained,
+        tested.veto_fired,
+        tested.item_score,
+        tested.previous_item_score,
+        tested.item_score_change,
+        tested.scoring_note,
+        tested.is_event_count,
+        case when tested.is_event_count
+             then cast(tested.count_low as numeric(18, 4)) end          as count_low,
+        case when tested.is_event_count
+             then cast(tested.count_high as numeric(18, 4)) end         as count_high,
+        case when tested.is_event_count and tested.exposure > 0
+             then cast(tested.count_low * 10000.0 / tested.exposure as numeric(18, 4))
+        end                                                             as rate_low,
+        case when tested.is_event_count and tested.exposure > 0
+             then cast(tested.count_high * 10000.0 / tested.exposure as numeric(18, 4))
+        end                                                             as rate_high,
+        case when tested.is_event_count
+             then cast(tested.previous_month_z as numeric(8, 2)) end    as previous_month_z,
+        case when tested.is_event_count
+             then tested.previous_month_change end                      as previous_month_change,
+        tested.last_year_value,
+        case when tested.is_event_count
+             then cast(tested.last_year_z as numeric(8, 2)) end         as last_year_z,
+        case when tested.is_event_count
+             then tested.last_year_change end                           as last_year_change
+    from tested
 
 )
 

@@ -128,19 +128,30 @@ valued as (
 
 ),
 
-normalised as (
+exposed as (
 
+    {#- The population a normalised item is per 10,000 of (null: not normalised). -#}
     select
         valued.*,
         case valued.normalisation
-            when 'per_10k_residents' then
-                {{ per_10k('valued.metric_value', 'valued.resident_population') }}
-            when 'per_10k_residents_floating' then
-                {{ per_10k('valued.metric_value',
-                           '(valued.resident_population + valued.floating_population)') }}
-            else valued.metric_value
-        end                                         as normalised_value
+            when 'per_10k_residents' then valued.resident_population
+            when 'per_10k_residents_floating'
+                then valued.resident_population + valued.floating_population
+        end                                         as exposure
     from valued
+
+),
+
+normalised as (
+
+    select
+        exposed.*,
+        case
+            when exposed.normalisation in ('per_10k_residents', 'per_10k_residents_floating')
+                then {{ per_10k('exposed.metric_value', 'exposed.exposure') }}
+            else exposed.metric_value
+        end                                         as normalised_value
+    from exposed
 
 ),
 
@@ -247,9 +258,11 @@ final as (
         veto_points,
         veto_grade,
         metric_value,
+        exposure,
         normalised_value,
         previous_month_value,
         previous_month_normalised,
+        last_year_value,
         case compare_to
             when 'previous_month' then previous_month_value
             when 'same_month_last_year' then last_year_value
