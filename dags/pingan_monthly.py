@@ -104,6 +104,12 @@ def pingan_monthly() -> None:
         return quality_gate(data_interval_start, run_id)
 
     @task
+    def rank_intervals(data_interval_start=None) -> dict:
+        from pingan_transforms.tasks import rank_intervals
+
+        return rank_intervals(data_interval_start)
+
+    @task
     def export_ranking(data_interval_start=None) -> dict:
         from pingan_transforms.tasks import export_ranking
 
@@ -130,7 +136,8 @@ def pingan_monthly() -> None:
     drafted = draft_bulletins()
     # 签发: one human-in-the-loop task per draft, waiting in Airflow's Required Actions
     sign_off = HITLOperator.partial(**signoff_operator_kwargs()).expand_kwargs(drafted)
-    inputs >> dbt_task_group(SETTINGS) >> quality_gate() >> export_ranking() >> drafted
+    gated = inputs >> dbt_task_group(SETTINGS) >> quality_gate()
+    gated >> rank_intervals() >> export_ranking() >> drafted
     publish_bulletin(drafted, sign_off.output)
 
 

@@ -251,6 +251,19 @@ def export_ranking(data_interval_start: datetime) -> dict[str, object]:
     return {"month": str(month), "directory": str(paths[0].parent), "schemes": schemes}
 
 
+def rank_intervals(data_interval_start: datetime) -> dict[str, object]:
+    """Rank intervals of the interval month's rankings (scheme/rank_intervals.py): a
+    seeded Monte Carlo of its scoring under count noise and category weights within
+    ±20 %, written to ``marts.region_index_rank_intervals`` for the export and the
+    bulletin (排名区间), with those of earlier months that late records changed since.
+    Deterministic: a re-run writes the same intervals."""
+    from pingan_transforms.scheme.rank_intervals import compute_months
+
+    settings = get_settings()
+    month = Month.of(data_interval_start, settings.timezone)
+    return compute_months(resolve_target(settings), month.first_day)
+
+
 def draft_bulletins(data_interval_start: datetime, run_id: str) -> list[dict[str, str]]:
     """Render the interval month's first bulletin of every scheme not yet published for
     it, as drafts of this run waiting for sign-off (``publish.drafts``); returns, per

@@ -52,7 +52,9 @@ def test_every_dag_file_imports_without_errors() -> None:
         assert dag.get_task(task_id).upstream_task_ids == extracts | {"load_schemes"}
     assert dag.get_task("quality_gate").upstream_task_ids == leaves
     assert dag.get_task("quality_gate").retries == 0
-    assert dag.get_task("export_ranking").upstream_task_ids == {"quality_gate"}
+    # the rank intervals (issue 15) from the month's gated scores, before any output
+    assert dag.get_task("rank_intervals").upstream_task_ids == {"quality_gate"}
+    assert dag.get_task("export_ranking").upstream_task_ids == {"rank_intervals"}
     # the bulletins are drafted once the ranking files exist, each signed off (签发) by a
     # person in Airflow (a human-in-the-loop task mapped over the drafts), then mailed
     # last, landing an Asset; the mail task also runs when nothing was drafted

@@ -109,6 +109,7 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
 
         # the dbt build kept its parse state for the next month's build (Cosmos's cache)
         assert parse_state.exists()
+        _check_rank_intervals(warehouse, regions)
 
         with connect(warehouse) as conn:
             before = conn.execute(MART_QUERY).fetchall()
@@ -325,6 +326,45 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
 
 PUBLISHED_TABLES = ("publications", "publication_units", "publication_items",
                     "publication_categories")  # fmt: skip
+
+
+def _check_rank_intervals(warehouse, regions) -> None:
+    """Issue 15: every ranked unit of every month has a current rank interval holding its
+    rank; re-scored without noise, the month gives the published item scores and ranks;
+    small towns' intervals are wider than large towns'."""
+    import numpy as np
+
+    from pingan_transforms.scheme.rank_intervals import load_months, ranks, score_items, totals
+
+    with connect(warehouse) as conn:
+        found = conn.execute(
+            "select i.month_start, i.region_code, i.rank_low, m.rank_in_peer_group, i.rank_high "
+            "from marts.region_index_rank_intervals as i join marts.region_index_monthly as m "
+            "using (scheme_code, scheme_version, month_start, region_code) "
+            "where m.rank_in_peer_group = i.published_rank and m.score = i.published_score"
+        ).fetchall()
+        assert len(found) == len(MONTHS) * 22
+        assert all(low <= rank <= high for _, _, low, rank, high in found)
+        for month in MONTHS:
+            (ms,) = load_months(conn, month.first_day)
+            scores = score_items(ms, ms.metric[None])
+            assert np.array_equal(np.nan_to_num(scores[0]), np.nan_to_num(ms.item_score)), month
+            assert np.array_equal(ranks(ms, totals(ms, scores, None))[0], ms.published_rank)
+    population: dict[str, int] = {}
+    for r in regions:
+        if r.level == "village":
+            town = r.parent_code
+            population[town] = population.get(town, 0) + r.resident_population
+            population[town] += r.floating_population
+    width: dict[str, list[int]] = {}
+    for _, code, low, _, high in found:
+        width.setdefault(code, []).append(high - low)
+    by_size = sorted(width, key=lambda code: population[code])
+    mean = {code: sum(w) / len(w) for code, w in width.items()}
+    small, large = by_size[:7], by_size[-7:]
+    assert sum(mean[c] for c in small) > sum(mean[c] for c in large), [
+        (c, population[c], mean[c]) for c in by_size
+    ]
 
 
 def _adopt_publications(source, target) -> None:

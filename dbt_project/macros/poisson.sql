@@ -28,8 +28,8 @@
     the change is (null when either count is missing or both are 0). -#}
 {% macro count_change_z(current_expr, base_expr) -%}
     case when {{ current_expr }} + {{ base_expr }} > 0
-         then round(({{ current_expr }} - {{ base_expr }})
-                    / sqrt({{ current_expr }} + {{ base_expr }}), 2)
+         then round(cast({{ current_expr }} - {{ base_expr }} as numeric)
+                    / sqrt(cast({{ current_expr }} + {{ base_expr }} as numeric)), 2)
     end
 {%- endmacro %}
 

@@ -38,6 +38,7 @@ from pingan_transforms.publish.document import (
     para,
 )
 from pingan_transforms.publish.exports import (
+    RANK_INTERVAL_NOTE,
     WARNING_STYLES,
     PublishedRanking,
     PublishedUnit,
@@ -248,6 +249,10 @@ def _ranking_table(ctx: _Context) -> Table:
         widths.append(0.8)
     header += ["上月排名", "排名变化", "环比(%)"]
     widths += [0.9, 0.9, 0.9]
+    has_intervals = any(u.rank_interval for u in units)
+    if has_intervals:
+        header.append("排名区间")
+        widths.append(0.9)
     if ctx.several_groups:
         header.insert(2, "排名分组")
         widths.insert(2, 1.4)
@@ -277,6 +282,8 @@ def _ranking_table(ctx: _Context) -> Table:
             Cell("—" if pct is None else f"{pct:+.2f}", align="right",
                  colour=UP if pct and pct > 0 else DOWN if pct and pct < 0 else None),
         ]  # fmt: skip
+        if has_intervals:
+            cells.append(Cell(u.rank_interval_text or "—"))
         if ctx.several_groups:
             cells.insert(2, Cell(r.peer_group_name or "—"))
         rows.append(tuple(cells))
@@ -284,6 +291,8 @@ def _ranking_table(ctx: _Context) -> Table:
              f"环比 = （本月{ctx.label} − 上月）÷ 上月 × 100。"]  # fmt: skip
     if ctx.ranking.previous_restated:
         notes.append(f"上月排名与环比已按第{ctx.ranking.scheme_version}版方案重算。")
+    if has_intervals:
+        notes.append(f"排名区间：{RANK_INTERVAL_NOTE}。")
     caption = f"{month_text(ctx.month)}{ctx.area}{ctx.unit_word}{ctx.label}排名"
     return Table(tuple(header), tuple(rows), tuple(widths), caption, tuple(notes))
 

@@ -44,7 +44,11 @@ from psycopg.rows import dict_row
 
 from pingan_transforms.fileio import atomic_write, atomic_write_text
 from pingan_transforms.months import Month
-from pingan_transforms.publish.index_reader import published_schemes, read_units
+from pingan_transforms.publish.index_reader import (
+    published_schemes,
+    read_rank_intervals,
+    read_units,
+)
 from pingan_transforms.publish.ranking import (
     LEVEL_NAMES,
     RANKING_COLUMNS,
@@ -120,6 +124,16 @@ class PublishedUnit:
     units_ranked: int | None
     previous_score: Decimal | None
     categories: Mapping[str, CategoryScore] = field(default_factory=dict)
+    # 排名区间: the 5–95 % range of the rank under count noise and weights ±20 % (issue 15)
+    rank_interval: tuple[int, int] | None = None
+
+    @property
+    def rank_interval_text(self) -> str | None:
+        """``3–7``, or the rank alone when the interval is one place; None if unknown."""
+        if self.rank_interval is None:
+            return None
+        low, high = self.rank_interval
+        return str(low) if low == high else f"{low}–{high}"
 
 
 @dataclass(frozen=True)
@@ -225,6 +239,7 @@ def read_published(
     deductions = conn.execute(
         _DEDUCTIONS_SQL, {"scheme": scheme_code, "month": month.first_day}
     ).fetchall()
+    intervals = read_rank_intervals(conn, scheme_code, month)
     first = units[0]
     return PublishedRanking(
         scheme_code=scheme_code,
@@ -232,13 +247,20 @@ def read_published(
         scheme_version=first["scheme_version"],
         total_label=first["total_label"] or "平安指数",
         month=month,
-        units=tuple(_unit(record, scores.get(record["region_code"], {})) for record in units),
+        units=tuple(
+            _unit(r, scores.get(r["region_code"], {}), intervals.get(r["region_code"]))
+            for r in units
+        ),
         categories=categories,
         deductions=tuple(Deduction(*row) for row in deductions),
     )
 
 
-def _unit(record: dict[str, Any], categories: Mapping[str, CategoryScore]) -> PublishedUnit:
+def _unit(
+    record: dict[str, Any],
+    categories: Mapping[str, CategoryScore],
+    rank_interval: tuple[int, int] | None,
+) -> PublishedUnit:
     return PublishedUnit(
         row=ranking_row(record),
         peer_group_code=record["peer_group_code"],
@@ -246,6 +268,7 @@ def _unit(record: dict[str, Any], categories: Mapping[str, CategoryScore]) -> Pu
         units_ranked=record["units_ranked"],
         previous_score=record["previous_score"],
         categories=categories,
+        rank_interval=rank_interval,
     )
 
 
@@ -384,7 +407,9 @@ def _stars(unit: PublishedUnit) -> str | None:
 def ranking_columns(
     ranking: PublishedRanking, units: list[PublishedUnit]
 ) -> list[Column[PublishedUnit]]:
-    """The ranking sheet: the CSV's columns plus the peer group, styled."""
+    """The ranking sheet: the CSV's columns plus the peer group, styled, and the rank
+    interval when it was computed for the month."""
+    intervals = [Column("排名区间", lambda u: u.rank_interval_text)]
     return [
         Column("排名", lambda u: u.row.rank),
         Column(unit_header(units), lambda u: u.row.region_name),
@@ -399,6 +424,7 @@ def ranking_columns(
         Column("排名变化", lambda u: u.row.rank_change, RANK_CHANGE_FORMAT,
                style=_rank_change_style),
         Column("环比(%)", lambda u: u.row.score_change_pct, PCT_FORMAT),
+        *(intervals if any(u.rank_interval for u in units) else []),
     ]  # fmt: skip
 
 
@@ -522,6 +548,12 @@ def level_sheet_name(level: str, what: str = "排名") -> str:
     return f"{LEVEL_NAMES.get(level, level)}{what}"
 
 
+RANK_INTERVAL_NOTE = (
+    "按各类事件数的随机波动（泊松重抽样）和一级指标权重在±20%内变动重算1000次，"
+    "本单位排名的5%至95%分位区间；区间越宽，名次越不稳定，相邻名次的差别越可能出于偶然"
+)
+
+
 def about_rows(ranking: PublishedRanking) -> list[tuple[str, str]]:
     """The ``说明`` sheet: what the workbook is and how to read it."""
     rows = [
@@ -541,6 +573,8 @@ def about_rows(ranking: PublishedRanking) -> list[tuple[str, str]]:
             "逐条记录可用 pingan explain 查看",
         ),
     ]
+    if any(u.rank_interval for u in ranking.units):
+        rows.append(("排名区间", RANK_INTERVAL_NOTE))
     if ranking.previous_restated:
         restated = f"上月按其他版本发布，上月排名、得分已按第 {ranking.scheme_version} 版方案重算"
         rows.append(("上月数据", restated))

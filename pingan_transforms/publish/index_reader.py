@@ -57,6 +57,24 @@ def read_units(
         return cur.execute(query, (scheme_code, month.first_day)).fetchall()
 
 
+def read_rank_intervals(
+    conn: psycopg.Connection, scheme_code: str, month: Month
+) -> dict[str, tuple[int, int]]:
+    """Each unit's rank interval (rank_low, rank_high) from
+    ``marts.region_index_rank_intervals``, when it was computed from the index as it
+    stands (same rank and score; else the month was rebuilt since and it is stale)."""
+    query = sql.SQL(
+        "select i.region_code, i.rank_low, i.rank_high "
+        "from marts.region_index_rank_intervals as i join {} as m "
+        "on m.scheme_code = i.scheme_code and m.month_start = i.month_start "
+        "and m.region_code = i.region_code and m.scheme_version = i.scheme_version "
+        "and m.rank_in_peer_group = i.published_rank and m.score = i.published_score "
+        "where i.scheme_code = %s and i.month_start = %s"
+    ).format(_table())
+    rows = conn.execute(query, (scheme_code, month.first_day)).fetchall()
+    return {code: (low, high) for code, low, high in rows}
+
+
 def keep_unit_rows(conn: psycopg.Connection, scheme_code: str, month: Month, revision: int) -> None:
     """Copy each unit's row, in full, into the revision's snapshot
     (``publish.publication_units.row``: what ``marts.region_index_published`` shows)."""
