@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test test-fast airflow bench-load bench-province bench-records lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo test test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
 	@echo "make bench-records - after make demo: the records' share of a dbt rebuild"
+	@echo "make bench-rank-intervals - after make demo: rank intervals vs scoring the month"
 	@echo "make bench-province [COUNTIES=5] [HISTORY=24] [MONTH=2024-08] [PROVINCE=330000]"
 	@echo "               - a province's month through the monthly DAG vs COPY + GROUP BY"
 
@@ -69,6 +70,9 @@ PROVINCE ?= 330000
 # records models' and marts.region_index_records' share of a full rebuild of the demo
 bench-records: $(STAMP)
 	$(PY) benchmarks/bench_records.py
+
+bench-rank-intervals: $(STAMP)
+	$(PY) benchmarks/bench_rank_intervals.py
 
 bench-province: $(STAMP)
 	$(PY) benchmarks/bench_province.py --province $(PROVINCE) $(if $(MONTH),--month $(MONTH)) \

@@ -65,6 +65,7 @@ PHASES: tuple[tuple[str, object], ...] = (
                                 or t == "load_schemes"),
     ("dbt", lambda t: t.startswith("dbt.")),
     ("quality gate", lambda t: t == "quality_gate"),
+    ("rank intervals", lambda t: t == "rank_intervals"),
     ("export", lambda t: t == "export_ranking"),
     ("bulletin", lambda t: t == "publish_bulletin"),
 )  # fmt: skip
@@ -621,6 +622,13 @@ def format_report(report: dict) -> str:
         f"traffic API): {report['ru_maxrss_mib']:.0f} MiB; of its largest child: "
         f"{report['ru_maxrss_children_mib']:.0f} MiB"
     )
+    for m in months:
+        ranked, dbt = m["phases"].get("rank intervals"), m["phases"].get("dbt")
+        if ranked is not None and dbt:
+            lines.append(
+                f"{m['month']} rank intervals (1,000 draws, every ranked unit) {ranked:.1f} s = "
+                f"{ranked / dbt:.2f}× the dbt phase that scored the month (issue 15: under 2×)"
+            )
     lines.append(
         f"targets: month's task time ≤ {TARGETS['task_s']:.0f} s, dbt ≤ {TARGETS['dbt_s']:.0f} s, "
         f"gate ≤ {TARGETS['gate_s']:.0f} s, 25th month ≤ {TARGETS['history_ratio']}× the first"

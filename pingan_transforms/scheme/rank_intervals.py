@@ -248,74 +248,77 @@ def _peer_positions(values: np.ndarray, better: str, groups: np.ndarray) -> np.n
     return out
 
 
-def score_items(ms: MonthScores, metric: np.ndarray) -> np.ndarray:
-    """Every item's score for draws of the metric values, (D, U, I) from (D, U, I).
+def item_score(ms: MonthScores, i: int, value: np.ndarray) -> np.ndarray:
+    """Item ``i``'s score for draws of its metric value, ``value`` (D, U) → (D, U).
 
     The rules of ``int_scheme_items_scored``: the value is normalised as the item is,
     `change` compares with the (fixed) base, `peer_position` ranks within the peer
     group in each draw; in-tree scores are clipped to [0, points] and rounded to the
-    cent; a veto gives its negative points when its count is positive.
+    cent; a veto gives its negative points when its count is positive. A value that is
+    the same in every draw can be passed as one row (1, U).
     """
     import numpy as np
 
-    draws = metric.shape[0]
-    scores = np.zeros_like(metric)
-    for i, item in enumerate(ms.items):
-        value = metric[:, :, i]
-        if item.normalised:
-            exposure = ms.exposure[:, i]
-            norm = np.where(exposure > 0, value * 10000.0 / np.where(exposure > 0, exposure, 1),
-                            np.nan)  # fmt: skip
-        elif item.event:
-            norm = value
-        else:
-            norm = np.broadcast_to(ms.normalised[:, i], value.shape)
-        points, rule = item.points, item.rule
-        if rule in FIXED_RULES:
-            scores[:, :, i] = ms.item_score[:, i]
-            continue
-        if rule == "veto":
-            scores[:, :, i] = np.where(value > 0, -_param(item, "veto_points"), 0.0)
-            continue
-        per_unit, cap = _param(item, "per_unit"), _param(item, "cap")
-        if rule == "deduct_per_unit":
-            raw = points - _least(cap, _greatest0(norm - _param(item, "baseline")) * per_unit)
-        elif rule == "add_per_unit":
-            raw = _least(cap, _greatest0(norm - _param(item, "baseline")) * per_unit)
-        elif rule == "target_ratio":
-            target, floor = _param(item, "target"), _param(item, "floor")
-            raw = np.where(norm >= target, points, np.where(
-                norm <= floor, 0.0, points * (norm - floor) / (target - floor)))  # fmt: skip
-        elif rule == "bands":
-            raw = np.zeros_like(norm)
-            for low, high, band_points in item.bands:
-                raw = np.where((norm >= low) & (norm < high), band_points, raw)
-        elif rule == "change":
-            base, base_value = ms.base_normalised[:, i], ms.base_value[:, i]
-            min_count = _param(item, "min_count")
-            scored = (base > 0) & (base_value >= (0.0 if np.isnan(min_count) else min_count))
-            change = np.where(scored, (norm - base) * 100.0 / np.where(scored, base, 1), np.nan)
-            raw = np.where(np.isnan(change), points,
-                           points - _least(cap, _greatest0(change) * per_unit))  # fmt: skip
-        elif rule == "peer_position":
-            have = ~np.isnan(norm)
-            peers = np.zeros_like(norm)
-            for g in np.unique(ms.peer_groups):
-                cols = ms.peer_groups == g
-                peers[:, cols] = have[:, cols].sum(axis=1, keepdims=True)
-            position = _peer_positions(norm, str(item.params.get("better")), ms.peer_groups)
-            raw = np.where(peers <= 1, points,
-                           points * (peers - position) / np.maximum(peers - 1.0, 1.0))  # fmt: skip
-        elif rule == "survey_scale":
-            raw = points - _least(cap, _greatest0(_param(item, "threshold") - norm) * per_unit)
-        else:
-            raise ValueError(f"{ms.scheme_code}: rule {rule!r} of {item.code} is not re-scored")
-        no_data = np.isnan(norm)
-        fallback = 0.0 if item.params.get("if_no_data") == "zero" else points
-        raw = np.where(no_data, fallback, raw)
-        scores[:, :, i] = _round_cents(np.clip(raw, 0.0, points))
-    assert scores.shape[0] == draws
-    return scores
+    item = ms.items[i]
+    if item.normalised:
+        exposure = ms.exposure[:, i]
+        norm = np.where(exposure > 0, value * 10000.0 / np.where(exposure > 0, exposure, 1),
+                        np.nan)  # fmt: skip
+    elif item.event:
+        norm = value
+    else:
+        norm = np.broadcast_to(ms.normalised[:, i], value.shape)
+    points, rule = item.points, item.rule
+    if rule in FIXED_RULES:
+        return np.broadcast_to(ms.item_score[:, i], value.shape)
+    if rule == "veto":
+        return np.where(value > 0, -_param(item, "veto_points"), 0.0)
+    per_unit, cap = _param(item, "per_unit"), _param(item, "cap")
+    if rule == "deduct_per_unit":
+        raw = points - _least(cap, _greatest0(norm - _param(item, "baseline")) * per_unit)
+    elif rule == "add_per_unit":
+        raw = _least(cap, _greatest0(norm - _param(item, "baseline")) * per_unit)
+    elif rule == "target_ratio":
+        target, floor = _param(item, "target"), _param(item, "floor")
+        raw = np.where(norm >= target, points, np.where(
+            norm <= floor, 0.0, points * (norm - floor) / (target - floor)))  # fmt: skip
+    elif rule == "bands":
+        raw = np.zeros_like(norm)
+        for low, high, band_points in item.bands:
+            raw = np.where((norm >= low) & (norm < high), band_points, raw)
+    elif rule == "change":
+        base, base_value = ms.base_normalised[:, i], ms.base_value[:, i]
+        min_count = _param(item, "min_count")
+        scored = (base > 0) & (base_value >= (0.0 if np.isnan(min_count) else min_count))
+        change = np.where(scored, (norm - base) * 100.0 / np.where(scored, base, 1), np.nan)
+        raw = np.where(np.isnan(change), points,
+                       points - _least(cap, _greatest0(change) * per_unit))  # fmt: skip
+    elif rule == "peer_position":
+        have = ~np.isnan(norm)
+        peers = np.zeros(norm.shape)
+        for g in np.unique(ms.peer_groups):
+            cols = ms.peer_groups == g
+            peers[:, cols] = have[:, cols].sum(axis=1, keepdims=True)
+        position = _peer_positions(norm, str(item.params.get("better")), ms.peer_groups)
+        raw = np.where(peers <= 1, points,
+                       points * (peers - position) / np.maximum(peers - 1.0, 1.0))  # fmt: skip
+    elif rule == "survey_scale":
+        raw = points - _least(cap, _greatest0(_param(item, "threshold") - norm) * per_unit)
+    else:
+        raise ValueError(f"{ms.scheme_code}: rule {rule!r} of {item.code} is not re-scored")
+    fallback = 0.0 if item.params.get("if_no_data") == "zero" else points
+    raw = np.where(np.isnan(norm), fallback, raw)
+    return _round_cents(np.clip(raw, 0.0, points))
+
+
+def score_items(ms: MonthScores, metric: np.ndarray) -> np.ndarray:
+    """Every item's score (:func:`item_score`) for draws of all metric values, (D, U, I)."""
+    import numpy as np
+
+    return np.stack(
+        [np.broadcast_to(item_score(ms, i, metric[:, :, i]), metric.shape[:2])
+         for i in range(len(ms.items))], axis=2,
+    )  # fmt: skip
 
 
 def totals(ms: MonthScores, scores: np.ndarray, factors: np.ndarray | None) -> np.ndarray:
@@ -363,22 +366,49 @@ def seed_for(ms: MonthScores) -> int:
 
 
 def intervals(ms: MonthScores, draws: int = DRAWS, chunk: int = 250) -> list[UnitInterval]:
-    """The Monte Carlo of the module docstring for one scheme's month."""
+    """The Monte Carlo of the module docstring for one scheme's month.
+
+    Items whose metric is not an event count score the same in every draw: they are
+    scored once. The others are scored per draw straight into their category's sum,
+    so that no (draws × units × items) array is ever held.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed_for(ms))
-    event = np.array([it.event for it in ms.items])
+    categories = list(ms.category_points)
+    in_tree = [it.rule not in ("veto", "rank_movement") for it in ms.items]
+    units = len(ms.units)
+    fixed_tree = np.zeros((len(categories), units))
+    fixed_adjustment = np.zeros(units)
+    drawn = []
+    for i, item in enumerate(ms.items):
+        if item.event:
+            drawn.append(i)
+            continue
+        score = item_score(ms, i, ms.metric[None, :, i])[0]
+        if in_tree[i]:
+            fixed_tree[categories.index(item.category)] += score
+        else:
+            fixed_adjustment += score
     all_ranks = []
     for start in range(0, draws, chunk):
         n = min(chunk, draws - start)
-        metric = np.broadcast_to(ms.metric, (n, *ms.metric.shape)).copy()
-        observed = np.nan_to_num(ms.metric[:, event], nan=0.0)
-        sampled = rng.poisson(np.maximum(observed, 0.0), size=(n, *observed.shape))
-        metric[:, :, event] = np.where(np.isnan(ms.metric[:, event]), np.nan, sampled)
-        scores = score_items(ms, metric)
-        all_ranks.append(ranks(ms, totals(ms, scores, weight_factors(ms, n, rng))))
-    drawn = np.concatenate(all_ranks)
-    low, median, high = (np.quantile(drawn, q, axis=0, method="inverted_cdf")
+        tree = np.broadcast_to(fixed_tree, (n, *fixed_tree.shape)).copy()
+        adjustment = np.broadcast_to(fixed_adjustment, (n, units)).copy()
+        for i in drawn:
+            observed = ms.metric[:, i]
+            value = rng.poisson(np.nan_to_num(np.maximum(observed, 0.0)), size=(n, units))
+            score = item_score(ms, i, np.where(np.isnan(observed), np.nan, value))
+            if in_tree[i]:
+                tree[:, categories.index(ms.items[i].category)] += score
+            else:
+                adjustment += score
+        factors = weight_factors(ms, n, rng)  # (n, C)
+        total = np.clip((tree * factors[:, :, None]).sum(axis=1) + adjustment, 0.0,
+                        ms.total_cap)  # fmt: skip
+        all_ranks.append(ranks(ms, total))
+    drawn_ranks = np.concatenate(all_ranks)
+    low, median, high = (np.quantile(drawn_ranks, q, axis=0, method="inverted_cdf")
                          for q in QUANTILES)  # fmt: skip
     out = []
     for u, region in enumerate(ms.units):
