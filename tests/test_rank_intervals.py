@@ -81,3 +81,14 @@ def test_without_noise_every_draw_is_the_published_ranking(spread: float) -> Non
     ms.normalised[:, 0] = [3, 0, 30, 7]
     found = intervals(ms, draws=200)  # one category: its weight is all 100 points anyway
     assert [(r.rank_low, r.rank_high) for r in found] == [(2, 2), (1, 1), (4, 4), (3, 3)]
+
+
+def test_draws_smooth_as_the_scheme_does() -> None:
+    """The hand-computed peer group of the dbt unit test
+    empirical_bayes_shrinks_small_units_toward_the_peer_group, smoothed in numpy."""
+    from pingan_transforms.scheme.rank_intervals import _smoothed
+
+    rates = np.array([[0.0, 0.0, 8.0, 12.0, 4.0]])
+    populations = np.array([2500.0, 2500.0, 5000.0, 10000.0, 2500.0])
+    groups = np.array([0, 0, 0, 0, 1])  # the last alone in its peer group: raw
+    assert np.allclose(_smoothed(rates, populations, groups), [[6.4, 6.4, 8.0, 10.0, 4.0]])

@@ -39,20 +39,25 @@ def test_load_round_trip_and_idempotent(databases) -> None:
     warehouse, _ = databases
     with connect(warehouse) as conn:
         loaded = load_schemes(conn, SHIPPED)
-        assert loaded == [("majuqiao", 1), ("majuqiao", 2), ("xiaolan", 1)]
+        assert loaded == [("majuqiao", 1), ("majuqiao", 2), ("xiaolan", 1), ("xiaolan", 2)]
         first = _dump(conn)
         counts = loaded_counts(conn)
 
         items = _per_scheme(conn, "items")
         assert items[("majuqiao", 1)] == 34 and items[("majuqiao", 2)] == 34
-        assert items[("xiaolan", 1)] == 27
+        assert items[("xiaolan", 1)] == 27 and items[("xiaolan", 2)] == 27
+        # issue 15: xiaolan v2 smooths its per-capita counts of events, v1 nothing
+        assert conn.execute(
+            "select scheme_version, count(*) from schemes.items where scheme_code = 'xiaolan' "
+            "and smoothing = 'empirical_bayes' group by 1"
+        ).fetchall() == [(2, 16)]
         nodes = conn.execute(
             "select node_level, count(*) from schemes.nodes "
             "where scheme_code = 'majuqiao' and scheme_version = 1 group by 1"
         ).fetchall()
         assert dict(nodes) == {"category": 5, "indicator": 12, "item": 34}
-        assert counts["versions"] == 3 and counts["grades"] == 12 and counts["stars"] == 15
-        assert counts["tie_breaks"] == 9
+        assert counts["versions"] == 4 and counts["grades"] == 16 and counts["stars"] == 20
+        assert counts["tie_breaks"] == 12
 
         version = conn.execute(
             "select valid_from::text, ranked_level, peer_level, scope_code, total_points, "
@@ -91,7 +96,7 @@ def test_load_round_trip_and_idempotent(databases) -> None:
         ]
         grades = conn.execute(
             "select grade, sort_order from schemes.grades where scheme_code = 'xiaolan' "
-            "order by sort_order"
+            "and scheme_version = 1 order by sort_order"
         ).fetchall()
         assert grades == [("优秀", 1), ("良好", 2), ("一般", 3), ("较差", 4)]
         bands = conn.execute(
@@ -155,4 +160,5 @@ def test_cli_scheme_load(databases, capsys) -> None:
 
     assert main(["scheme", "load", "--dir", str(SHIPPED)]) == 0
     out = capsys.readouterr().out
-    assert "loaded 3 scheme version(s)" in out and "majuqiao v1, majuqiao v2, xiaolan v1" in out
+    assert "loaded 4 scheme version(s)" in out
+    assert "majuqiao v1, majuqiao v2, xiaolan v1, xiaolan v2" in out

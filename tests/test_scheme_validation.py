@@ -263,6 +263,26 @@ def test_normalising_a_rate(tmp_path, scheme) -> None:
     )  # fmt: skip
 
 
+def test_smoothing_only_for_rates_of_events_per_population(tmp_path, scheme) -> None:
+    """Issue 15: empirical-Bayes smoothing shrinks a rate of events per 10,000 people."""
+    items = scheme["categories"][0]["indicators"][0]["items"]
+    items[1]["smoothing"] = "empirical_bayes"  # a rate
+    path = write(tmp_path, scheme)
+    the_problem(
+        problems_of(path), path, "categories[0].indicators[0].items[1].smoothing",
+        "dispute_resolution_rate is a rate", "remove smoothing",
+    )  # fmt: skip
+    del items[1]["smoothing"]
+    items[0].update(smoothing="empirical_bayes", normalisation="none")  # a count, not per capita
+    path = write(tmp_path, scheme)
+    the_problem(
+        problems_of(path), path, f"{ITEM}.smoothing",
+        "this item is not normalised", "add normalisation: per_10k_residents",
+    )  # fmt: skip
+    items[0]["normalisation"] = "per_10k_residents"
+    assert load_scheme(write(tmp_path, scheme), CATALOGUE).items()
+
+
 def test_metric_coarser_than_the_ranked_level(tmp_path, scheme) -> None:
     scheme.update(ranked_level="village", peer_level="township", scope="442000118")
     scheme["categories"][0]["indicators"][0]["items"][0]["metric"] = "fire_units_inspected"

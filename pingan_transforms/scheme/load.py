@@ -46,7 +46,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "items": (
         "scheme_code", "scheme_version", "item_code", "indicator_code", "category_code",
-        "metric_code", "normalisation", "rule", "if_no_data", *_ITEM_PARAMETERS,
+        "metric_code", "normalisation", "smoothing", "rule", "if_no_data", *_ITEM_PARAMETERS,
     ),
     "item_bands": (
         "scheme_code", "scheme_version", "item_code", "lower_bound", "upper_bound", "points",
@@ -178,7 +178,7 @@ def item_rows(scheme: Scheme) -> list[Row]:
         parameters = item.parameters()
         rows.append(
             (scheme.scheme_code, scheme.version, item.code, indicator.code, category.code,
-             item.metric, item.normalisation, item.rule, item.if_no_data,
+             item.metric, item.normalisation, item.smoothing, item.rule, item.if_no_data,
              *(parameters.get(name) for name in _ITEM_PARAMETERS))
         )  # fmt: skip
     return rows

@@ -42,6 +42,8 @@ RegionLevel = Literal["province", "city", "county", "township", "village"]
 RankedLevel = Literal["county", "township", "village"]
 Normalisation = Literal["none", "per_10k_residents", "per_10k_residents_floating"]
 IfNoData = Literal["full", "zero"]
+# empirical_bayes: the rate per 10,000 shrunk toward the peer group's (schemes/README.md)
+Smoothing = Literal["none", "empirical_bayes"]
 CompareTo = Literal["previous_month", "same_month_last_year", "three_year_average"]
 
 
@@ -79,6 +81,7 @@ class ItemBase(_Strict):
     points: Points
     metric: Name
     normalisation: Normalisation = "none"
+    smoothing: Smoothing = "none"
     if_no_data: IfNoData = "full"
 
     rule: str

@@ -58,7 +58,7 @@ _ROWS_SQL = """
            i.per_unit::float8, i.cap::float8, i.target::float8, i.floor::float8,
            i.min_count::float8, i.better, i.threshold::float8, i.veto_points::float8,
            coalesce(c.kind = 'count' and c.unit <> '元', false) as is_event_count,
-           v.total_cap::float8
+           v.total_cap::float8, i.smoothing
     from intermediate.int_scheme_units_ranked m
     join intermediate.int_scheme_versions_applied a
       on a.scheme_code = m.scheme_code and a.scheme_version = m.scheme_version
@@ -96,6 +96,7 @@ class Item:
     event: bool  # its metric counts events: resampled
     normalised: bool
     params: dict[str, object]
+    smoothing: str = "none"  # empirical_bayes: the rate is smoothed in every draw too
     bands: tuple[tuple[float, float, float], ...] = ()  # (lower, upper or inf, points)
 
 
@@ -180,6 +181,7 @@ def load_months(conn: psycopg.Connection, month_start: date) -> list[MonthScores
                     )
                 },
                 bands=tuple(sorted(bands.get(code, []))),
+                smoothing=r[29] or "none",
             )  # fmt: skip
             for code, r in sorted(item_rows.items())
         ]
@@ -234,6 +236,29 @@ def _param(item: Item, name: str) -> float:
     return _nan(item.params.get(name))  # type: ignore[arg-type]
 
 
+def _smoothed(rate: np.ndarray, exposure: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes rates per 10,000, per draw and peer group, as int_scheme_items_valued
+    computes them (schemes/README.md): m + C (r − m) with C = A / (A + m / n)."""
+    import numpy as np
+
+    n = np.where(exposure > 0, exposure / 10000.0, 0.0)
+    out = rate.copy()
+    for g in np.unique(groups):
+        cols = groups == g
+        r, nn = rate[:, cols], n[cols]
+        valid = ~np.isnan(r) & (nn > 0)
+        units = valid.sum(axis=1, keepdims=True)
+        total_n = np.where(valid, nn, 0.0).sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(valid, r * nn, 0.0).sum(axis=1, keepdims=True) / total_n
+            spread = np.where(valid, nn * (r - mean) ** 2, 0.0).sum(axis=1, keepdims=True)
+            variance = np.maximum(spread / total_n - mean / (total_n / units), 0.0)
+            shrunk = mean + variance / (variance + mean / nn) * (r - mean)
+        use = valid & (units >= 3) & (mean > 0)
+        out[:, cols] = np.where(use, shrunk, r)
+    return out
+
+
 def _peer_positions(values: np.ndarray, better: str, groups: np.ndarray) -> np.ndarray:
     """rank() within each peer group (1 = best), per draw; (D, U) with nan = no value."""
     import numpy as np
@@ -268,6 +293,8 @@ def item_score(ms: MonthScores, i: int, value: np.ndarray) -> np.ndarray:
         norm = value
     else:
         norm = np.broadcast_to(ms.normalised[:, i], value.shape)
+    if item.smoothing == "empirical_bayes" and item.normalised:
+        norm = _smoothed(norm, ms.exposure[:, i], ms.peer_groups)
     points, rule = item.points, item.rule
     if rule in FIXED_RULES:
         return np.broadcast_to(ms.item_score[:, i], value.shape)

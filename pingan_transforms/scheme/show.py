@@ -150,4 +150,7 @@ def _metric(item: ItemBase, catalogue: Catalogue | None) -> str:
     if catalogue is not None and item.metric in catalogue:
         name = f" {catalogue[item.metric].name}"
     norm = _NORMALISATION[item.normalisation]
-    return f"{item.metric}{name}" + (f" {norm}" if norm else "")
+    smoothed = (
+        ", smoothed toward the peer group (empirical Bayes)" if item.smoothing != "none" else ""
+    )
+    return f"{item.metric}{name}" + (f" {norm}" if norm else "") + smoothed

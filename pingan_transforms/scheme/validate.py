@@ -470,6 +470,8 @@ class _Checks:
                 f"normalised by population",
                 "use normalisation: none (or omit it)",
             )
+        if item.smoothing != "none":
+            self.smoothing(path, item, metric)
         if metric.finest_level in LEVELS and LEVELS.index(metric.finest_level) < LEVELS.index(
             ranked
         ):
@@ -479,6 +481,32 @@ class _Checks:
                 f"ranks {ranked} units",
                 f"use a metric available at {ranked} level (finest_level {ranked} in the "
                 f"catalogue), or rank at {metric.finest_level} level",
+            )
+
+    def smoothing(self, path: str, item: ItemBase, metric) -> None:
+        """Empirical-Bayes smoothing shrinks a rate of events per population toward the
+        peer group's: it needs events (a count, not money) counted per population, and
+        a rule that reads the rate."""
+        where = f"{path}.smoothing"
+        if metric.kind != "count" or metric.unit == "元":
+            self.add(
+                where,
+                f"metric {item.metric} is a {metric.kind} ({metric.unit}): only counts of "
+                "events can be smoothed",
+                "remove smoothing from this item",
+            )
+        elif item.normalisation == "none":
+            self.add(
+                where,
+                "smoothing shrinks a rate per 10,000 people; this item is not normalised",
+                "add normalisation: per_10k_residents (or per_10k_residents_floating), or "
+                "remove smoothing",
+            )
+        if item.rule in ("veto", "rank_movement", "survey_scale"):
+            self.add(
+                where,
+                f"a {item.rule} item does not read a rate, so smoothing would change nothing",
+                "remove smoothing from this item",
             )
 
     def parameters(self, path: str, item: ItemBase) -> None:

@@ -131,6 +131,8 @@ event_counts as (
         coalesce({{ is_event_count('catalogue.kind', 'catalogue.unit') }}, false)
                                                             as is_event_count,
         scored.exposure,
+        scored.smoothing,
+        scored.raw_normalised_value,
         scored.last_year_value
     from described
     inner join item_scores as scored
@@ -199,6 +201,8 @@ final as (
         tested.is_adjustment,
         tested.points,
         tested.metric_value,
+        tested.smoothing,
+        tested.raw_normalised_value,
         tested.normalised_value,
         tested.previous_month_value,
         tested.metric_change,

@@ -305,6 +305,8 @@ final as (
         points,
         cast(metric_value as numeric(18, 4))            as metric_value,
         exposure,
+        smoothing,
+        cast(raw_normalised_value as numeric(18, 4))    as raw_normalised_value,
         cast(normalised_value as numeric(18, 4))        as normalised_value,
         cast(previous_month_value as numeric(18, 4))    as previous_month_value,
         cast(last_year_value as numeric(18, 4))         as last_year_value,

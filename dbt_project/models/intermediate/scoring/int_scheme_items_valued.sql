@@ -88,6 +88,7 @@ unit_items as (
         items.category_code,
         items.metric_code,
         items.normalisation,
+        items.smoothing,
         items.rule,
         items.if_no_data,
         items.baseline,
@@ -150,8 +151,77 @@ normalised as (
             when exposed.normalisation in ('per_10k_residents', 'per_10k_residents_floating')
                 then {{ per_10k('exposed.metric_value', 'exposed.exposure') }}
             else exposed.metric_value
-        end                                         as normalised_value
+        end                                         as raw_normalised_value
     from exposed
+
+),
+
+eb_flagged as (
+
+    {#- Empirical-Bayes smoothing (issue 15; schemes/README.md): which values take part,
+        each unit's exposure in units of 10,000 people. -#}
+    select
+        normalised.*,
+        coalesce(normalised.smoothing = 'empirical_bayes'
+                 and normalised.exposure > 0
+                 and normalised.metric_value is not null, false) as is_smoothed,
+        case when normalised.exposure > 0 then normalised.exposure / 10000.0 end
+                                                    as exposure_10k
+    from normalised
+
+),
+
+eb_pooled as (
+
+    {#- The peer group's pooled rate m = Σ events / Σ exposure, and its unit count k. -#}
+    select
+        eb_flagged.*,
+        sum(case when is_smoothed then metric_value end) over eb_group
+            / nullif(sum(case when is_smoothed then exposure_10k end) over eb_group, 0)
+                                                    as eb_mean,
+        sum(case when is_smoothed then exposure_10k end) over eb_group as eb_exposure,
+        count(case when is_smoothed then 1 end) over eb_group as eb_units
+    from eb_flagged
+    window eb_group as (
+        partition by scheme_code, scheme_version, month_start, peer_group_code, item_code
+    )
+
+),
+
+eb_dispersed as (
+
+    {#- The between-unit variance of the rates by the method of moments (Marshall 1991):
+        A = Σ n_i (r_i − m)² / Σ n_i − m / n̄, at least 0. -#}
+    select
+        eb_pooled.*,
+        greatest(
+            sum(case when is_smoothed
+                     then exposure_10k * power(raw_normalised_value - eb_mean, 2) end)
+                over eb_group / nullif(eb_exposure, 0)
+            - eb_mean / nullif(eb_exposure / nullif(eb_units, 0), 0),
+            0
+        )                                           as eb_variance
+    from eb_pooled
+    window eb_group as (
+        partition by scheme_code, scheme_version, month_start, peer_group_code, item_code
+    )
+
+),
+
+smoothed as (
+
+    {#- r* = m + C (r − m), C = A / (A + m / n): a unit with many people keeps nearly its
+        own rate, a small one moves toward the group's. Fewer than 3 units, or a pooled
+        rate of 0, leave the raw rate (nothing to estimate a spread from). -#}
+    select
+        eb_dispersed.*,
+        case
+            when is_smoothed and eb_units >= 3 and eb_mean > 0
+                then eb_mean + eb_variance / (eb_variance + eb_mean / exposure_10k)
+                    * (raw_normalised_value - eb_mean)
+            else raw_normalised_value
+        end                                         as normalised_value
+    from eb_dispersed
 
 ),
 
@@ -164,7 +234,7 @@ with_history as (
         yet, took 15 to 92 s at county scale (0.6 s with them); one sort does not
         depend on the planner's guess. -#}
     select
-        normalised.*,
+        smoothed.*,
         {{ value_months_before('metric_value', 1, item_series) }}     as previous_month_value_now,
         {{ value_months_before('normalised_value', 1, item_series) }} as previous_month_normalised_now,
         {{ value_months_before('metric_value', 12, item_series) }}    as years_1_back_value,
@@ -173,7 +243,7 @@ with_history as (
         {{ value_months_before('normalised_value', 24, item_series) }} as years_2_back_normalised,
         {{ value_months_before('metric_value', 36, item_series) }}    as years_3_back_value,
         {{ value_months_before('normalised_value', 36, item_series) }} as years_3_back_normalised
-    from normalised
+    from smoothed
 
 ),
 
@@ -243,6 +313,7 @@ final as (
         item_code,
         metric_code,
         normalisation,
+        smoothing,
         rule,
         points,
         if_no_data,
@@ -259,6 +330,7 @@ final as (
         veto_grade,
         metric_value,
         exposure,
+        raw_normalised_value,
         normalised_value,
         previous_month_value,
         previous_month_normalised,

@@ -16,6 +16,7 @@ final as (
         category_code,
         metric_code,
         normalisation,
+        smoothing,
         rule,
         if_no_data,
         baseline,
