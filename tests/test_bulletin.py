@@ -51,7 +51,7 @@ create table marts.region_index_items (
     item_name text, sort_order integer, metric_code text, metric_name text, metric_unit text,
     metric_value numeric(18,4), previous_month_value numeric(18,4), item_score numeric(8,2),
     previous_item_score numeric(8,2), item_score_change numeric(8,2), points numeric(8,2),
-    is_adjustment boolean
+    is_adjustment boolean, is_event_count boolean, population bigint
 );
 create table marts.region_index_records (
     scheme_code text, month_start date, region_code text, item_code text,
@@ -159,6 +159,8 @@ ITEMS = [
     ("110112106", "矛盾纠纷", "矛盾纠纷化解率", "矛盾纠纷化解率", "%", "64.3", "77.4", "-1.13"),
 ]  # fmt: skip
 
+FUNNEL = [("110112209", 10, 50000), ("110112104", 12, 60000), ("110112106", 11, 55000),
+          ("110112005", 40, 50000)]  # fmt: skip
 TRENDS = [
     # the flags as incident_trends' exact test gives them: 4530 against 4749 is a fall
     # beyond chance (z = −2.27), 214 against 202 is not (z = 0.59)
@@ -196,6 +198,17 @@ def marts(databases):
                     (SEP.first_day, code, cat, f"I{i}", item, i, metric, unit, value, before,
                      change),
                 )  # fmt: skip
+            # the headline per-capita count for the funnel plot (issue 15): 杨庄街道's rate is
+            # four times the others' at the same size, beyond chance
+            for code, events, people in FUNNEL:
+                cur.execute(
+                    "insert into marts.region_index_items (scheme_code, scheme_version, "
+                    "month_start, region_code, item_code, item_name, sort_order, metric_code, "
+                    "metric_name, metric_unit, metric_value, is_event_count, population) "
+                    "values ('majuqiao', 2, %s, %s, 'FUN', '刑事警情', 99, "
+                    "'police_incidents_criminal', '刑事警情', '起', %s, true, %s)",
+                    (SEP.first_day, code, events, people),
+                )
             for name, metric, order, count, previous, pct, flag in TRENDS:
                 cur.execute(
                     "insert into marts.incident_trends (region_code, region_name, region_level, "
@@ -254,6 +267,10 @@ def test_bulletin_html_and_pdf_say_the_month(marts, tmp_path: Path) -> None:
     # worded by the change's significance (issue 15), marked * in the table when beyond chance
     assert "警情总数4530起，环比明显下降4.61%" in html and "↓4.61%*" in html
     assert "刑事警情214起，环比基本持平（上升5.94%）" in html and "↑5.94%<" in html
+    # the funnel plot of the headline per-capita count names the unit beyond chance
+    assert "以刑事警情为例，通州区各乡镇街道平均每万人3.40起" in html
+    assert "杨庄街道落在99.8%控制限之外" in html and "图5  刑事警情发生率与人口" in html
+    assert (tmp_path / "bulletins" / "majuqiao_2024-09_charts" / "funnel.png").exists()
     assert "282/393" in html and "71.76%" in html and "↓7.26个百分点" in html
     # warnings, escalation, veto, restated comparison
     assert "红色预警（1个）" in html and "提级督办" in html
@@ -303,7 +320,7 @@ def test_pdf_embeds_the_packaged_fonts_and_renders_without_boxes(marts, tmp_path
 def test_charts_are_written_as_pngs(marts, tmp_path: Path) -> None:
     result = render_bulletin(marts, "majuqiao", SEP, tmp_path)
     names = [p.name for p in result.charts]
-    assert names == ["ranking.png", "movers.png", "categories.png", "trends.png"]
+    assert names == ["ranking.png", "movers.png", "categories.png", "trends.png", "funnel.png"]
     for path in result.charts:
         assert path.parent == tmp_path / "bulletins" / "majuqiao_2024-09_charts"
         image = Image.open(path)
@@ -311,7 +328,7 @@ def test_charts_are_written_as_pngs(marts, tmp_path: Path) -> None:
         assert len(set(image.convert("L").getdata())) > 20  # drawn, not blank
     # the PDF carries them (one image per chart)
     reader = pypdf.PdfReader(result.pdf_path)
-    assert sum(len(page.images) for page in reader.pages) == 4
+    assert sum(len(page.images) for page in reader.pages) == 5
 
 
 def test_revision_lists_the_changes(marts, tmp_path: Path) -> None:

@@ -437,7 +437,13 @@ def test_a_source_down_for_good_fails_the_run_and_publishes_nothing(
         # the other sources loaded (their tasks are independent), nothing was scored
         assert conn.execute("select count(*) from raw.police__incidents").fetchone()[0] > 0
         assert conn.execute("select count(*) from raw.traffic__accidents").fetchone()[0] == 0
+        # dbt built no mart; the rank intervals' table (infra/warehouse) holds nothing
         marts = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts'"
+            "select count(*) from information_schema.tables where table_schema = 'marts' "
+            "and table_name <> 'region_index_rank_intervals'"
+        ).fetchone()[0]
+        intervals = conn.execute(
+            "select count(*) from marts.region_index_rank_intervals"
         ).fetchone()[0]
     assert marts == 0, f"no mart may exist after a failed run in {warehouse.dbname}"
+    assert intervals == 0

@@ -162,6 +162,52 @@ class BulletinData:
     rates: list[RateRow]
     history: History
     issued: date = field(default_factory=lambda: datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date())
+    funnel: FunnelData | None = None  # the headline per-capita item's rates (issue 15)
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    """The headline per-capita count of the scheme's month: the event item with the most
+    events; each unit's count and population, for the funnel plot."""
+
+    item_name: str
+    metric_name: str
+    unit: str
+    points: tuple[tuple[str, str, float, float], ...]  # (region_code, name, events, people)
+
+
+_FUNNEL_ITEM_SQL = """
+    select item_code, coalesce(item_name, item_code), coalesce(metric_name, metric_code),
+           coalesce(metric_unit, '起')
+    from marts.region_index_items
+    where scheme_code = %s and month_start = %s and is_event_count and population > 0
+    group by item_code, item_name, metric_name, metric_code, metric_unit
+    order by sum(metric_value) desc, min(sort_order), item_code
+    limit 1
+"""
+_FUNNEL_POINTS_SQL = """
+    select region_code, metric_value::float8, population::float8
+    from marts.region_index_items
+    where scheme_code = %s and month_start = %s and item_code = %s and population > 0
+      and metric_value is not null
+    order by region_code
+"""
+
+
+def read_funnel(conn: psycopg.Connection, ranking: PublishedRanking) -> FunnelData | None:
+    """:class:`FunnelData` of the published month, or None without a per-capita count."""
+    key = (ranking.scheme_code, ranking.month.first_day)
+    found = conn.execute(_FUNNEL_ITEM_SQL, key).fetchone()
+    if found is None:
+        return None
+    item_code, item_name, metric_name, unit = found
+    names = {u.row.region_code: u.row.region_name for u in ranking.units}
+    points = tuple(
+        (code, names[code], events, people)
+        for code, events, people in conn.execute(_FUNNEL_POINTS_SQL, (*key, item_code))
+        if code in names
+    )
+    return FunnelData(item_name, metric_name, unit, points) if len(points) >= 3 else None
 
 
 _STATUS_COLUMNS = ("region_code", "consecutive_reds", "escalated", "veto_fired", "red_run_months")
@@ -244,6 +290,7 @@ def read_bulletin_data(conn: psycopg.Connection, scheme_code: str, month: Month)
         if _exists(conn, "marts.rate_reports")
         else []
     )
+    funnel = read_funnel(conn, ranking) if _exists(conn, "marts.region_index_items") else None
     window = (scheme_code, month.shift(-TREND_MONTHS).first_day, month.first_day)
     totals = score_history(conn, scheme_code, month.shift(-TREND_MONTHS), month)
     by_month: dict[tuple[date, str], Spread] = {
@@ -262,4 +309,4 @@ def read_bulletin_data(conn: psycopg.Connection, scheme_code: str, month: Month)
             for c in ranking.categories
         },  # fmt: skip
     )
-    return BulletinData(ranking, status, items, trends, rates, history)
+    return BulletinData(ranking, status, items, trends, rates, history, funnel=funnel)

@@ -551,6 +551,33 @@ def _trend_section(ctx: _Context) -> Section | None:
     return Section("警情及案事件态势", tuple(blocks))
 
 
+def _funnel_section(ctx: _Context) -> Section | None:
+    """图5: the headline per-capita count's rates against population (a funnel plot): which
+    units differ from the rest by more than chance, which only seem to (issue 15)."""
+    data = ctx.data.funnel
+    if data is None:
+        return None
+    points = [charts.FunnelPoint(name, events, people) for _, name, events, people in data.points]
+    found = charts.funnel(points)
+    what = data.metric_name
+    words = [f"以{what}为例，{ctx.area}各{ctx.unit_word}平均每万人{found.rate:.2f}{data.unit}。"]
+    if found.outside_998:
+        words.append(f"{listing(found.outside_998)}落在99.8%控制限之外，与整体的差别超出随机"
+                     "波动，应重点分析原因；")  # fmt: skip
+    if found.outside_95:
+        words.append(f"{listing(found.outside_95)}在95%控制限之外、99.8%控制限之内，值得关注；")
+    words.append(
+        "其余单位虽然发生率高低不一，但都在随机波动范围内，人口少的单位一两起事件即可使"
+        "发生率大起大落，不宜据此排序或问责。"
+        if found.outside_998 or found.outside_95
+        else "各单位的差别都在随机波动范围内，人口少的单位一两起事件即可使发生率大起大落，"
+        "不宜据此排序或问责。"
+    )
+    png = charts.funnel_chart(points, what)
+    title = f"图5  {what}发生率与人口（漏斗图：虚线为95%、点线为99.8%控制限）"
+    return Section("发生率与随机波动", (para("".join(words)), Chart("funnel", title, png)))
+
+
 def _fraction(numerator: Decimal | None, denominator: Decimal | None) -> str:
     if numerator is None or denominator is None:
         return "—"
@@ -723,6 +750,7 @@ def compose(
         _movers_section(ctx),
         _category_section(ctx),
         _trend_section(ctx),
+        _funnel_section(ctx),
         _rate_section(ctx),
         _warning_section(ctx),
         _corrections_section(ctx),

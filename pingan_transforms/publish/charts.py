@@ -231,3 +231,87 @@ def trend_chart(
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7,
                    frameon=False)  # fmt: skip
         return _png(fig)
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    label: str
+    events: float
+    population: float  # people
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A funnel plot's numbers: the peer rate and each unit's place against its limits."""
+
+    rate: float  # the peer group's pooled rate per 10,000
+    outside_998: tuple[str, ...]  # labels beyond the 99.8 % limits
+    outside_95: tuple[str, ...]  # beyond 95 % but within 99.8 %
+
+
+def funnel_limits(rate: float, population: Sequence[float], level: float) -> tuple[list, list]:
+    """Exact Poisson control limits of a rate per 10,000 around the peer rate, for units of
+    the given populations (Spiegelhalter 2005, "Funnel plots for comparing institutional
+    performance", Statistics in Medicine 24): the count quantiles of Poisson(rate × n)
+    at (1 − level)/2 and (1 + level)/2, per 10,000 of n."""
+    from scipy.stats import poisson
+
+    low, high = [], []
+    for people in population:
+        expected = rate * people / 10000.0
+        tail = (1 - level) / 2
+        low.append(float(poisson.ppf(tail, expected)) * 10000.0 / people)
+        high.append(float(poisson.ppf(1 - tail, expected)) * 10000.0 / people)
+    return low, high
+
+
+def funnel(points: Sequence[FunnelPoint]) -> Funnel:
+    """Where each unit stands against the funnel's limits (for the bulletin's words)."""
+    people = [p.population for p in points if p.population > 0]
+    rate = sum(p.events for p in points if p.population > 0) * 10000.0 / sum(people)
+    outside: dict[float, list[str]] = {0.95: [], 0.998: []}
+    for level in outside:
+        lows, highs = funnel_limits(rate, [p.population for p in points], level)
+        for p, low, high in zip(points, lows, highs, strict=True):
+            unit_rate = p.events * 10000.0 / p.population
+            if unit_rate < low or unit_rate > high:
+                outside[level].append(p.label)
+    beyond = tuple(outside[0.998])
+    return Funnel(rate, beyond, tuple(x for x in outside[0.95] if x not in beyond))
+
+
+def funnel_chart(points: Sequence[FunnelPoint], what: str) -> bytes:
+    """Each unit's rate per 10,000 against its population, with the peer rate and its 95 %
+    and 99.8 % limits: a point outside the funnel differs by more than chance."""
+    import numpy as np
+
+    points = [p for p in points if p.population > 0]
+    result = funnel(points)
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(WIDTH_IN, 3.4), layout="constrained")
+        ax = fig.add_subplot()
+        sizes = np.array([p.population for p in points], dtype=float)
+        grid = np.geomspace(max(sizes.min() * 0.8, 100.0), sizes.max() * 1.2, 200)
+        for level, style in ((0.95, "--"), (0.998, ":")):
+            low, high = funnel_limits(result.rate, grid, level)
+            label = f"{level * 100:g}%控制限"
+            ax.step(grid, high, where="mid", color=LINE, linestyle=style, linewidth=0.9,
+                    label=label)  # fmt: skip
+            ax.step(grid, low, where="mid", color=LINE, linestyle=style, linewidth=0.9)
+        ax.axhline(result.rate, color=INK, linewidth=0.8, label=f"整体 {result.rate:.2f}")
+        for p in points:
+            rate = p.events * 10000.0 / p.population
+            colour = (DOWN if p.label in result.outside_998 else
+                      "#e08214" if p.label in result.outside_95 else FLAT)  # fmt: skip
+            ax.scatter([p.population], [rate], s=14, color=colour, zorder=3)
+            if colour != FLAT:
+                ax.annotate(p.label, (p.population, rate), xytext=(3, 3),
+                            textcoords="offset points", fontsize=7, color=colour)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel("人口（人，对数刻度）")
+        ax.set_ylabel(f"{what}（每万人）")
+        ax.grid(color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(fontsize=7, frameon=True, framealpha=0.9, loc="upper right")
+        return _png(fig)

@@ -201,6 +201,7 @@ final as (
         tested.is_adjustment,
         tested.points,
         tested.metric_value,
+        cast(tested.exposure as bigint)                                 as population,
         tested.smoothing,
         tested.raw_normalised_value,
         tested.normalised_value,
