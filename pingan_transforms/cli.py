@@ -440,7 +440,30 @@ def _scheme(args: argparse.Namespace, settings: Settings) -> int:
         return commands.validate([Path(f) for f in args.files], regions, settings)
     if args.action == "show":
         return commands.show(Path(args.file), settings)
+    if args.action == "compare":
+        return _compare(args, settings)
     return commands.load(Path(args.dir) if args.dir else None, settings)
+
+
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
+    """Two schemes (or versions) scored over the same months, nothing published."""
+    from pathlib import Path
+
+    from pingan_transforms.compare import (
+        compare_schemes,
+        format_comparison,
+        write_comparison_xlsx,
+    )
+    from pingan_transforms.warehouse import resolve_target
+
+    months = [Month.parse(m) for m in args.months]
+    file_a, file_b = Path(args.scheme_a), Path(args.scheme_b)
+    comparison = compare_schemes(resolve_target(settings), settings, file_a, file_b, months)
+    print(format_comparison(comparison))
+    default = settings.output_dir / "compare" / f"{file_a.stem}_vs_{file_b.stem}.xlsx"
+    path = write_comparison_xlsx(comparison, Path(args.xlsx) if args.xlsx else default)
+    print(f"written {path}")
+    return 0
 
 
 def _checksums(args: argparse.Namespace, settings: Settings) -> int:
@@ -600,6 +623,13 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     show = scheme_sub.add_parser("show", help="print a scheme's tree with points")
     show.add_argument("file", metavar="FILE")
+    compare = scheme_sub.add_parser(
+        "compare", help="score two scheme files over the same months, publishing nothing"
+    )
+    compare.add_argument("scheme_a", metavar="A.yaml")
+    compare.add_argument("scheme_b", metavar="B.yaml")
+    compare.add_argument("--months", nargs="+", required=True, metavar="YYYY-MM")
+    compare.add_argument("--xlsx", help="where to write the workbook (default output/compare/)")
     load = scheme_sub.add_parser("load", help="load every scheme file into schemes.*")
     load.add_argument("--dir", help="scheme folder (default: PINGAN_SCHEMES_DIR or schemes/)")
     scheme.set_defaults(func=_scheme)

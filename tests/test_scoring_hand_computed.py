@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from openpyxl import load_workbook
 
 from pingan_simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_DDL
 from pingan_transforms import tasks
@@ -381,6 +382,38 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case, tmp_path, caps
         "丙街道": (2, Decimal("100.00"), 1, Decimal("80.00"), 3, 2, Decimal("25.00"), True),
         "乙镇": (2, Decimal("98.60"), 3, Decimal("89.65"), 2, -1, Decimal("9.98"), True),
     }
+
+    # `pingan scheme compare` (issue 15) scores two files over the same months in a copy of
+    # the warehouse, publishing nothing. v1 against a B whose fire item deducts 0.5 a
+    # case (not 4): August under B is 甲镇 100 − 4.60 − 0.7 × 0.5 = 95.05, 乙镇 89.65,
+    # 丙街道 100 − 2.60 − 2.00 − 7.7 × 0.5 = 91.55: 丙街道 passes 乙镇 (ρ = 1 − 6·2/24 = 0.5),
+    # and its fire item, 0 points under A, gives 16.15 under B.
+    gentle = HAND_SCHEME.replace("baseline: 0.3, per_unit: 4}", "baseline: 0.3, per_unit: 0.5}")
+    (tmp_path / "gentle.yaml").write_text(gentle, encoding="utf-8")
+    (tmp_path / "hand.yaml").write_text(HAND_SCHEME, encoding="utf-8")
+    files = [str(tmp_path / "hand.yaml"), str(tmp_path / "gentle.yaml")]
+    xlsx = str(tmp_path / "compare.xlsx")
+    assert pingan(["scheme", "compare", *files, "--months", "2024-08", "--xlsx", xlsx]) == 0
+    printed = capsys.readouterr().out
+    assert "2024-08: Spearman's ρ between the two rankings = 0.500" in printed
+    rows = {
+        r[0]: r[2:]
+        for r in load_workbook(tmp_path / "compare.xlsx")["2024-08排名对比"].iter_rows(
+            min_row=2, values_only=True
+        )
+    }
+    assert rows == {
+        "甲镇": (1, 92.6, 1, 95.05, 0, 2.45),
+        "丙街道": (3, 75.4, 2, 91.55, 1, 16.15),
+        "乙镇": (2, 89.65, 3, 89.65, -1, 0),
+    }
+    explained = list(
+        load_workbook(tmp_path / "compare.xlsx")["主要影响指标"].iter_rows(
+            min_row=2, values_only=True
+        )
+    )
+    assert explained == [("2024-08", "丙街道", "110199003", "火警警情", 0, 16.15, 16.15)]
+    assert _scores(warehouse, "2024-08") == aug  # the real warehouse is as it was
 
     # Appeals (申诉, issue 14). 甲镇 contests two of its three August 刑事 records: H0003
     # repeats H0002 (taken out), H0004 happened in 乙镇 (moved there). Accepted, the next
