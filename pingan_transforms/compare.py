@@ -219,8 +219,9 @@ def format_comparison(comparison: Comparison) -> str:
         rho = "—" if mc.rho is None else f"{mc.rho:.3f}"
         lines += ["", f"{mc.month}: Spearman's ρ between the two rankings = {rho}"]
         width = max([8, *(len(u.region_name) * 2 for u in mc.units)]) + 2
-        lines.append(f"{pad('单位', width)}{'A排名':>6}{'A得分':>8}{'B排名':>6}{'B得分':>8}"
-                     f"{'名次变化':>8}{'得分变化':>8}")  # fmt: skip
+        heads = (("A排名", 7), ("A得分", 10), ("B排名", 7), ("B得分", 10), ("名次变化", 10),
+                 ("得分变化", 12))  # fmt: skip
+        lines.append(pad("单位", width) + "".join(pad(h, w, right=True) for h, w in heads))
         for u in mc.units:
             lines.append(
                 f"{pad(u.region_name, width)}{_text(u.rank_a):>7}{_text(u.score_a):>10}"
