@@ -502,3 +502,34 @@ def test_a_large_ranking_is_charted_by_its_ends_and_the_caption_says_so() -> Non
     assert shown[-1].row.region_name == f"镇{CHART_UNITS + 69}"  # the lowest last
     assert f"共{CHART_UNITS + 70}个乡镇" in note and f"各{CHART_ENDS}个" in note
     assert _bar_label(large, shown[-1], every_unit=False) == f"1县第65 镇{CHART_UNITS + 69}"
+
+
+def test_rank_moves_are_worded_by_whether_their_intervals_overlap(marts) -> None:
+    """Issue 15: a rise is 明显 only when this month's rank interval lies wholly above
+    last month's; a move whose intervals overlap may be chance, and the text says so."""
+    from dataclasses import replace
+
+    from pingan_transforms.publish.bulletin import render_html
+    from pingan_transforms.publish.bulletin_sections import compose
+
+    with connect(marts) as conn:
+        data = bulletin_data.read_bulletin_data(conn, "majuqiao", SEP)
+    intervals = {  # (this month, last month), as the rank intervals would give them
+        "于家务回族乡": ((1, 1), (3, 4)),  # 3 → 1, intervals apart: a clear rise
+        "宋庄镇": ((1, 3), (2, 4)),  # 4 → 2, overlapping: maybe chance
+        "漷县镇": ((2, 4), (1, 3)),
+        "杨庄街道": ((4, 4), (1, 3)),  # 2 → 4, apart: a clear fall
+    }
+    units = tuple(
+        replace(u, row=replace(u.row, previous_restated=False),
+                rank_interval=intervals[u.row.region_name][0],
+                previous_rank_interval=intervals[u.row.region_name][1])
+        for u in data.ranking.units
+    )  # fmt: skip
+    assert [u.clear_move for u in units] == [True, False, False, True]
+    data = replace(data, ranking=replace(data.ranking, units=units))
+    html = render_html(compose(data, SEP))
+    assert "排名明显上升的有于家务回族乡，上升较多的有宋庄镇" in html
+    assert "排名明显下降的有杨庄街道，下降较多的有漷县镇" in html
+    assert "其中宋庄镇、漷县镇本月与上月的排名区间相互重叠" in html
+    assert ">排名区间</th>" in html and ">1–3</td>" in html

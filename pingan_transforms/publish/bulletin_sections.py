@@ -378,16 +378,21 @@ def _movers_section(ctx: _Context) -> Section:
             Cell(score),
             Cell(_reasons(ctx, u), align="left"),
         ))  # fmt: skip
-    risers = [u.row.region_name for u in movers if u.row.rank_change > 0]
-    fallers = [u.row.region_name for u in movers if u.row.rank_change < 0]
     words = []
-    if risers:
-        words.append(f"排名上升较多的有{listing(risers)}")
-    if fallers:
-        words.append(f"下降较多的有{listing(fallers)}")
-    intro = Para(
-        (Run("，".join(words) + "。主要变化项目见下表（括号内为该项指标上月→本月的数值）。"),)
-    )
+    for direction, moved in (("上升", [u for u in movers if u.row.rank_change > 0]),
+                             ("下降", [u for u in movers if u.row.rank_change < 0])):  # fmt: skip
+        clear = [u.row.region_name for u in moved if u.clear_move]
+        other = [u.row.region_name for u in moved if not u.clear_move]
+        if clear:
+            words.append(f"排名明显{direction}的有{listing(clear)}")
+        if other:
+            words.append(f"{'排名' if not words else ''}{direction}较多的有{listing(other)}")
+    text = "，".join(words) + "。"
+    unclear = [u.row.region_name for u in movers if u.clear_move is False]
+    if unclear:
+        text += (f"其中{listing(unclear)}本月与上月的排名区间相互重叠，名次变化可能出于事件数的"
+                 "偶然波动，不宜过度解读。")  # fmt: skip
+    intro = Para((Run(text + "主要变化项目见下表（括号内为该项指标上月→本月的数值）。"),))
     table = Table(
         ("单位", "名次", "排名变化", "本月得分", "主要影响项目（得分变化）"),
         tuple(rows),

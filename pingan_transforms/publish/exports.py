@@ -126,6 +126,16 @@ class PublishedUnit:
     categories: Mapping[str, CategoryScore] = field(default_factory=dict)
     # 排名区间: the 5–95 % range of the rank under count noise and weights ±20 % (issue 15)
     rank_interval: tuple[int, int] | None = None
+    previous_rank_interval: tuple[int, int] | None = None  # last month's, same version
+
+    @property
+    def clear_move(self) -> bool | None:
+        """Whether the rank moved beyond chance: this month's and last month's rank
+        intervals do not overlap (issue 15). None when either is unknown."""
+        if self.rank_interval is None or self.previous_rank_interval is None:
+            return None
+        (low, high), (previous_low, previous_high) = self.rank_interval, self.previous_rank_interval
+        return high < previous_low or low > previous_high
 
     @property
     def rank_interval_text(self) -> str | None:
@@ -240,6 +250,7 @@ def read_published(
         _DEDUCTIONS_SQL, {"scheme": scheme_code, "month": month.first_day}
     ).fetchall()
     intervals = read_rank_intervals(conn, scheme_code, month)
+    previous = read_rank_intervals(conn, scheme_code, month.shift(-1))
     first = units[0]
     return PublishedRanking(
         scheme_code=scheme_code,
@@ -248,7 +259,12 @@ def read_published(
         total_label=first["total_label"] or "平安指数",
         month=month,
         units=tuple(
-            _unit(r, scores.get(r["region_code"], {}), intervals.get(r["region_code"]))
+            _unit(
+                r,
+                scores.get(r["region_code"], {}),
+                intervals.get(r["region_code"]),
+                previous.get(r["region_code"]),
+            )
             for r in units
         ),
         categories=categories,
@@ -260,6 +276,7 @@ def _unit(
     record: dict[str, Any],
     categories: Mapping[str, CategoryScore],
     rank_interval: tuple[int, int] | None,
+    previous_rank_interval: tuple[int, int] | None,
 ) -> PublishedUnit:
     return PublishedUnit(
         row=ranking_row(record),
@@ -269,6 +286,8 @@ def _unit(
         previous_score=record["previous_score"],
         categories=categories,
         rank_interval=rank_interval,
+        # last month's interval says something only when it was ranked the same way
+        previous_rank_interval=None if record["previous_restated"] else previous_rank_interval,
     )
 
 
