@@ -9,7 +9,8 @@ with the sheet's merged ranges and hidden columns, so that header detection and
 row classification (:mod:`pingan_transforms.extract.files`) are written once.
 
 The format is recognised by the content, not the extension: a workbook renamed
-``.xls`` that is really an ``.xlsx`` (WPS does this) reads all the same.
+``.xls`` that is really an ``.xlsx`` (WPS does this) reads all the same, and so does a
+"``.xls``" that some systems export as tab-separated text.
 
 - ``.xlsx``/``.xlsm`` are read with openpyxl, which exposes hidden columns;
 - ``.xls``/``.et``/``.ods`` with python-calamine (Rust's calamine), a maintained
@@ -82,10 +83,9 @@ class ReadFile:
 
 def read_grids(path: Path, data: bytes) -> ReadFile:
     """Every visible sheet of a workbook, or the rows of a CSV file; ConfigError if unreadable."""
-    suffix = path.suffix.lower()
     if data.startswith(_OLE_MAGIC):
         return ReadFile(_calamine(path, data, "xls"), file_format="xls")
-    if data.startswith(_ZIP_MAGIC) or suffix in SHEET_EXTENSIONS:
+    if data.startswith(_ZIP_MAGIC):
         if _is_ods(data):
             return ReadFile(_calamine(path, data, "ods"), file_format="ods")
         return ReadFile(_openpyxl(path, data), file_format="xlsx")
