@@ -676,6 +676,9 @@ def _unit_document(unit: PublishedUnit, categories: tuple[Category, ...]) -> dic
         "previous_score": decimal_text(unit.previous_score),
         "score_change_pct": decimal_text(r.score_change_pct),
         "previous_restated": r.previous_restated,
+        # [rank_low, rank_high] under count noise and weights ±20 % (issue 15); null if
+        # the month's intervals were not computed
+        "rank_interval": list(unit.rank_interval) if unit.rank_interval else None,
         "categories": [
             {
                 "code": c.code,
