@@ -48,3 +48,24 @@ def test_cli_status_and_url(server, settings: Settings, capsys) -> None:
     assert f"port {server.port}" in capsys.readouterr().out
     assert main(["warehouse", "url"]) == 0
     assert capsys.readouterr().out.strip().endswith(f":{server.port}/{settings.warehouse_db}")
+
+
+def test_every_connection_needs_its_roles_password(databases, settings: Settings) -> None:
+    """Issue 18: the embedded server trusts nobody: a wrong or empty password is refused,
+    for the superuser and for the BI role; the generated passwords are the owner's only."""
+    from dataclasses import replace
+
+    from pingan_transforms.warehouse.embedded import BI_READER
+
+    if not settings.embedded:
+        pytest.skip("external warehouse configured")
+    warehouse, _ = databases
+    server = embedded_server(settings)
+    for role in ("postgres", BI_READER):
+        assert server.password_file(role).stat().st_mode & 0o777 == 0o600
+        target = replace(warehouse, user=role, password=server.password(role))
+        with connect(target) as conn:
+            assert conn.execute("select current_user").fetchone() == (role,)
+        for wrong in ("wrong", ""):
+            with pytest.raises(ConfigError, match="cannot connect to PostgreSQL"):
+                connect(replace(target, password=wrong))

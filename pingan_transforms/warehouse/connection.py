@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from pingan_transforms.settings import ConfigError, Settings, get_settings
-from pingan_transforms.warehouse.embedded import SUPERUSER, EmbeddedServer
+from pingan_transforms.warehouse.embedded import BI_READER, SUPERUSER, EmbeddedServer
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,9 @@ def resolve_target(settings: Settings | None = None, *, start: bool = True) -> W
     status = server.start() if start else server.status()
     if not status.running or status.port is None:
         raise ConfigError("the embedded warehouse is not running: run `pingan warehouse start`")
-    return WarehouseTarget("127.0.0.1", status.port, SUPERUSER, "", settings.warehouse_db)
+    return WarehouseTarget(
+        "127.0.0.1", status.port, SUPERUSER, server.password(), settings.warehouse_db
+    )
 
 
 def connect(target: WarehouseTarget, **kwargs: object) -> psycopg.Connection:
@@ -147,4 +149,13 @@ def prepare_warehouse(target: WarehouseTarget, settings: Settings | None = None)
         conn.execute("select pg_advisory_xact_lock(72627)")
         for script in scripts:
             conn.execute(script.read_text())  # type: ignore[arg-type]
+        if not settings.warehouse_url:
+            # the embedded server's BI role logs in with a generated password (BI tools are
+            # handed it); on another server the DBA gives its users their own
+            conn.execute(
+                sql.SQL("alter role {} login password {}").format(
+                    sql.Identifier(BI_READER),
+                    sql.Literal(embedded_server(settings).password(BI_READER)),
+                )
+            )
     return [str(s.relative_to(s.parent.parent)) for s in scripts]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pwd
+import secrets
 import socket
 import subprocess
 import time
@@ -26,6 +27,16 @@ from pingan_transforms.settings import ConfigError
 
 SERVER_USER = "embedded_postgres"
 SUPERUSER = "postgres"
+BI_READER = "pingan_bi_reader"
+# Every connection authenticates with a password (issue 18): a trusting server would let
+# any local user in as the superuser, and the BI role's password would protect nothing.
+HBA = (
+    "# pingan: every connection authenticates with its role's password (scram-sha-256);\n"
+    "# the passwords are generated into the state directory, readable by its owner only\n"
+    "local   all   all                  scram-sha-256\n"
+    "host    all   all   127.0.0.1/32   scram-sha-256\n"
+    "host    all   all   ::1/128        scram-sha-256\n"
+)
 
 
 def _bin_dir() -> Path:
@@ -92,6 +103,40 @@ class EmbeddedServer:
     def log_file(self) -> Path:
         return self.pgdata.parent / "warehouse.log"
 
+    def password_file(self, role: str = SUPERUSER) -> Path:
+        """Where a role's generated password is kept (mode 0600, beside the data dir)."""
+        return self.pgdata.parent / f"{role}.password"
+
+    def password(self, role: str = SUPERUSER) -> str:
+        """The role's password, generated on first use."""
+        path = self.password_file(role)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
+    def _secure(self, port: int) -> None:
+        """Give the superuser its password and make every connection present one: a data
+        dir that still trusts local connections (initdb's, or an older pingan's) is
+        switched over once, while trust still lets us in to set the password."""
+        hba = self.pgdata / "pg_hba.conf"
+        if hba.read_text() == HBA:
+            return
+        import psycopg
+        from psycopg import sql
+
+        url = f"postgresql://{SUPERUSER}@127.0.0.1:{port}/postgres"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(SUPERUSER), sql.Literal(self.password())
+                )
+            )
+            hba.write_text(HBA)
+            conn.execute("select pg_reload_conf()")
+
     # -- public API ----------------------------------------------------------
     def status(self) -> ServerStatus:
         pid_file = self.pgdata / "postmaster.pid"
@@ -114,6 +159,7 @@ class EmbeddedServer:
         with self._locked():
             current = self.status()
             if current.running:
+                self._secure(current.port or 0)
                 return current
             self.pgdata.mkdir(parents=True, exist_ok=True)
             self._prepare_permissions()
@@ -154,6 +200,7 @@ class EmbeddedServer:
             for _ in range(100):
                 status = self.status()
                 if status.running and _port_open(status.port or port):
+                    self._secure(status.port or port)
                     return status
                 time.sleep(0.1)
             raise ConfigError(f"the embedded PostgreSQL started but port {port} never opened")
