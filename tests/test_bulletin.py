@@ -51,7 +51,7 @@ create table marts.region_index_items (
     item_name text, sort_order integer, metric_code text, metric_name text, metric_unit text,
     metric_value numeric(18,4), previous_month_value numeric(18,4), item_score numeric(8,2),
     previous_item_score numeric(8,2), item_score_change numeric(8,2), points numeric(8,2),
-    is_adjustment boolean, is_event_count boolean, population bigint
+    is_adjustment boolean, is_event_count boolean, population bigint, rule text
 );
 create table marts.region_index_records (
     scheme_code text, month_start date, region_code text, item_code text,
@@ -204,9 +204,10 @@ def marts(databases):
                 cur.execute(
                     "insert into marts.region_index_items (scheme_code, scheme_version, "
                     "month_start, region_code, item_code, item_name, sort_order, metric_code, "
-                    "metric_name, metric_unit, metric_value, is_event_count, population) "
+                    "metric_name, metric_unit, metric_value, is_event_count, population, rule) "
                     "values ('majuqiao', 2, %s, %s, 'FUN', '刑事警情', 99, "
-                    "'police_incidents_criminal', '刑事警情', '起', %s, true, %s)",
+                    "'police_incidents_criminal', '刑事警情', '起', %s, true, %s, "
+                    "'deduct_per_unit')",
                     (SEP.first_day, code, events, people),
                 )
             for name, metric, order, count, previous, pct, flag in TRENDS:

@@ -167,7 +167,8 @@ class BulletinData:
 
 @dataclass(frozen=True)
 class FunnelData:
-    """The headline per-capita count of the scheme's month: the event item with the most
+    """The headline per-capita count of the scheme's month: of the items that deduct points
+    per event (incidents, not inspections or other work counted), the one with the most
     events; each unit's count and population, for the funnel plot."""
 
     item_name: str
@@ -181,6 +182,7 @@ _FUNNEL_ITEM_SQL = """
            coalesce(metric_unit, '起')
     from marts.region_index_items
     where scheme_code = %s and month_start = %s and is_event_count and population > 0
+      and rule = 'deduct_per_unit'
     group by item_code, item_name, metric_name, metric_code, metric_unit
     order by sum(metric_value) desc, min(sort_order), item_code
     limit 1
