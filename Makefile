@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo test test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo docs test test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
@@ -19,6 +19,7 @@ help:
 	@echo "               and simulated sources (api-server, scheduler, dag-processor, triggerer)"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
+	@echo "make docs   - after make demo: the dbt docs site (lineage, exposures) in output/dbt-docs/"
 	@echo "make bench-records - after make demo: the records' share of a dbt rebuild"
 	@echo "make bench-rank-intervals - after make demo: rank intervals vs scoring the month"
 	@echo "make bench-province [COUNTIES=5] [HISTORY=24] [MONTH=2024-08] [PROVINCE=330000]"
@@ -68,6 +69,9 @@ bench-load: $(STAMP)
 PROVINCE ?= 330000
 # what listing the records behind every item costs (issue 14), after `make demo`: the
 # records models' and marts.region_index_records' share of a full rebuild of the demo
+docs: $(STAMP)
+	$(VENV)/bin/pingan docs
+
 bench-records: $(STAMP)
 	$(PY) benchmarks/bench_records.py
 

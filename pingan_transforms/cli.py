@@ -466,6 +466,26 @@ def _compare(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    """The dbt docs site of the warehouse as it stands (models, tests, exposures, lineage),
+    as one static page under output/dbt-docs/ that opens from a file."""
+    import shutil
+
+    from pingan_transforms.transform import run_dbt
+    from pingan_transforms.warehouse import resolve_target
+
+    target = resolve_target(settings)
+    run_dbt(["docs", "generate", "--static"], target, settings)
+    built = settings.dbt_project_dir / "target" / target.dbname
+    out = settings.output_dir / "dbt-docs"
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built / "static_index.html", out / "index.html")
+    for name in ("manifest.json", "catalog.json"):
+        shutil.copyfile(built / name, out / name)
+    print(f"dbt docs: {out / 'index.html'} (open it in a browser; no server needed)")
+    return 0
+
+
 def _checksums(args: argparse.Namespace, settings: Settings) -> int:
     """Lines to compare between two runs of the same months (before and after a change)."""
     from pingan_transforms.publish.checksums import mart_checksums, output_checksums
@@ -611,6 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--check", action="store_true", help="only report, exit 1 if out of date")
     gen.set_defaults(func=_generate)
+
+    docs = sub.add_parser("docs", help="the dbt docs site (static) under output/dbt-docs/")
+    docs.set_defaults(func=_docs)
 
     scheme = sub.add_parser("scheme", help="validate, show or load indicator schemes")
     scheme_sub = scheme.add_subparsers(dest="action", required=True)

@@ -39,6 +39,7 @@ from pingan_simulate.police import FRAUD_TABLE_DDL, FRONT_COLUMNS, FRONT_TABLE_D
 from pingan_transforms import tasks
 from pingan_transforms.contracts.regions import CENTROID_COLUMNS, MASTER_COLUMNS
 from pingan_transforms.months import Month
+from pingan_transforms.settings import get_settings
 from pingan_transforms.warehouse import connect
 
 REGIONS = [
@@ -414,6 +415,13 @@ def test_hand_computed_scores_ranks_and_month_on_month(hand_case, tmp_path, caps
     )
     assert explained == [("2024-08", "丙街道", "110199003", "火警警情", 0, 16.15, 16.15)]
     assert _scores(warehouse, "2024-08") == aug  # the real warehouse is as it was
+
+    # `pingan docs` (issue 18): the dbt docs site as one static page, with the exposures
+    assert pingan(["docs"]) == 0
+    site = get_settings().output_dir / "dbt-docs" / "index.html"
+    assert "dbt docs:" in capsys.readouterr().out and site.exists()
+    text = site.read_text(encoding="utf-8")
+    assert "monthly_bulletin" in text and "region_index_monthly" in text
 
     # Appeals (申诉, issue 14). 甲镇 contests two of its three August 刑事 records: H0003
     # repeats H0002 (taken out), H0004 happened in 乙镇 (moved there). Accepted, the next
