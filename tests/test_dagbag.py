@@ -197,3 +197,30 @@ def test_tasks_alert_on_failure_and_the_month_has_a_deadline(
     assert deadline.name == "pingan_publish_deadline"
     monkeypatch.setenv("PINGAN_PUBLISH_DEADLINE_ALERT", "false")  # as under dag.test()
     assert not _bag().dags["pingan_monthly"].deadline
+
+
+def test_a_failed_run_names_its_first_failure_and_counts_the_rest() -> None:
+    """The one line a failed run ends with (orchestrate.failure_summary), from the task
+    instances' own states and times: not every upstream_failed task by name."""
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from pingan_transforms.months import Month
+    from pingan_transforms.orchestrate import failure_summary
+
+    def ti(task_id: str, state: str, minute: int | None = None) -> SimpleNamespace:
+        at = None if minute is None else datetime(2024, 9, 1, 0, minute)
+        return SimpleNamespace(task_id=task_id, state=state, start_date=at, end_date=at)
+
+    instances = [
+        ti("extract_police", "success", 1), ti("extract_traffic", "failed", 3),
+        ti("extract_fire", "failed", 5),
+        *(ti(f"dbt.model_{k}", "upstream_failed") for k in range(80)),
+        ti("quality_gate", "upstream_failed"), ti("export_ranking", "upstream_failed"),
+        ti("publish_bulletin", "upstream_failed"),
+    ]  # fmt: skip
+    assert failure_summary(Month(2024, 8), "failed", instances) == (
+        "pingan_monthly for 2024-08 ended failed: extract_traffic failed first "
+        "(extract_fire failed too); not reached: quality_gate, export_ranking, "
+        "publish_bulletin and 80 other task(s). The failed task's log above says why."
+    )
