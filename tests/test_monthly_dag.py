@@ -345,6 +345,21 @@ def _check_rank_intervals(warehouse, regions) -> None:
         ).fetchall()
         assert len(found) == len(MONTHS) * 22
         assert all(low <= rank <= high for _, _, low, rank, high in found)
+        # the rank moved beyond chance when the two months' intervals do not overlap
+        interval = {(m, code): (low, high) for m, code, low, _, high in found}
+        for m, code, move, previous in conn.execute(
+            "select month_start, region_code, rank_move, "
+            "array[previous_rank_low, previous_rank_high] "
+            "from marts.region_index_rank_intervals"
+        ).fetchall():
+            before = interval.get((Month.of(m).shift(-1).first_day, code))
+            if before is None:
+                assert move is None and m == MONTHS[0].first_day
+                continue
+            (low, high), (was_low, was_high) = interval[(m, code)], before
+            assert previous == [was_low, was_high]
+            assert move == ("clear_rise" if high < was_low else
+                            "clear_fall" if low > was_high else "within_chance")  # fmt: skip
         for month in MONTHS:
             (ms,) = load_months(conn, month.first_day)
             scores = score_items(ms, ms.metric[None])

@@ -22,3 +22,12 @@ create table if not exists marts.region_index_rank_intervals (
     primary key (scheme_code, month_start, region_code),
     check (rank_low <= published_rank and published_rank <= rank_high)
 );
+
+-- Whether the rank moved beyond chance since last month (same scheme and version): the
+-- two months' intervals do not overlap (clear_rise / clear_fall) or do (within_chance);
+-- null without last month's interval. The bulletin words rank moves by it.
+alter table marts.region_index_rank_intervals
+    add column if not exists previous_rank_low  integer,
+    add column if not exists previous_rank_high integer,
+    add column if not exists rank_move          text
+        check (rank_move in ('clear_rise', 'clear_fall', 'within_chance'));

@@ -468,6 +468,24 @@ def write_intervals(
                     r.published_rank, r.published_score, r.rank_low, r.rank_median,
                     r.rank_high, r.published_outside_draws, draws, WEIGHT_SPREAD,
                 ])  # fmt: skip
+        conn.execute(_RANK_MOVES_SQL, (month_start,))
+
+
+# A rank moved beyond chance when this month's interval and last month's (same scheme
+# and version) do not overlap; null without last month's (a new version, a first month).
+_RANK_MOVES_SQL = """
+    update marts.region_index_rank_intervals as cur
+    set previous_rank_low = prev.rank_low,
+        previous_rank_high = prev.rank_high,
+        rank_move = case when cur.rank_high < prev.rank_low then 'clear_rise'
+                         when cur.rank_low > prev.rank_high then 'clear_fall'
+                         else 'within_chance' end
+    from marts.region_index_rank_intervals as prev
+    where cur.month_start = %s
+      and prev.month_start = cast(cur.month_start - interval '1 month' as date)
+      and prev.scheme_code = cur.scheme_code and prev.scheme_version = cur.scheme_version
+      and prev.region_code = cur.region_code
+"""
 
 
 _STALE_MONTHS_SQL = """
@@ -485,6 +503,13 @@ _STALE_MONTHS_SQL = """
 """
 
 
+_RANKED_MONTHS_SQL = "select distinct month_start from intermediate.int_scheme_versions_applied"
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def compute_months(target: object, month_start: date, draws: int = DRAWS) -> dict[str, object]:
     """The rank intervals of ``month_start`` and of every month whose intervals no longer
     match its ranking (late records or a correction rebuilt it since), written; a
@@ -499,7 +524,10 @@ def compute_months(target: object, month_start: date, draws: int = DRAWS) -> dic
     widened: list[str] = []
     with connect(target) as conn:  # type: ignore[arg-type]
         stale = [row[0] for row in conn.execute(_STALE_MONTHS_SQL).fetchall()]
-        for month in sorted({month_start, *stale}):
+        # the month after a recomputed one compares its rank with it: recompute it too
+        ranked = {row[0] for row in conn.execute(_RANKED_MONTHS_SQL).fetchall()}
+        following = {_next_month(m) for m in stale} & ranked
+        for month in sorted({month_start, *stale, *following}):
             months = load_months(conn, month)
             rows = [row for ms in months for row in intervals(ms, draws)]
             write_intervals(conn, month, rows, draws)
