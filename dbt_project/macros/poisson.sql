@@ -57,6 +57,19 @@
     end
 {%- endmacro %}
 
+{#- The four columns of a count's month-on-month and year-on-year tests: previous_month_z,
+    previous_month_change, last_year_z, last_year_change. The model joins the seed
+    poisson_change_critical_05 twice, as previous_month_critical and last_year_critical,
+    on current + previous and current + last year. -#}
+{% macro count_changes_tested(current_expr, previous_expr, last_year_expr) -%}
+    {{ count_change_z(current_expr, previous_expr) }} as previous_month_z,
+    {{ count_change_flag(current_expr, previous_expr, 'previous_month_critical.fall_at_most') }}
+        as previous_month_change,
+    {{ count_change_z(current_expr, last_year_expr) }} as last_year_z,
+    {{ count_change_flag(current_expr, last_year_expr, 'last_year_critical.fall_at_most') }}
+        as last_year_change
+{%- endmacro %}
+
 {#- Whether a metric of the catalogue counts events (a Poisson count): kind count, and
     not an amount of money (元). -#}
 {% macro is_event_count(kind_expr, unit_expr) -%}

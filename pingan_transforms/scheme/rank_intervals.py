@@ -259,18 +259,25 @@ def _smoothed(rate: np.ndarray, exposure: np.ndarray, groups: np.ndarray) -> np.
     return out
 
 
-def _peer_positions(values: np.ndarray, better: str, groups: np.ndarray) -> np.ndarray:
-    """rank() within each peer group (1 = best), per draw; (D, U) with nan = no value."""
+def _rank_in_groups(key: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """SQL's rank() ordered by ``key`` ascending within each peer group, per draw (D, U):
+    1 = the smallest key, ties sharing the better rank."""
     import numpy as np
     from scipy.stats import rankdata
 
-    key = values if better == "lower" else -values
-    key = np.where(np.isnan(key), np.inf, key)
-    out = np.empty_like(values)
+    out = np.empty(key.shape)
     for g in np.unique(groups):
         cols = groups == g
         out[:, cols] = rankdata(key[:, cols], method="min", axis=1)
     return out
+
+
+def _peer_positions(values: np.ndarray, better: str, groups: np.ndarray) -> np.ndarray:
+    """rank() within each peer group (1 = best), per draw; (D, U) with nan = no value."""
+    import numpy as np
+
+    key = values if better == "lower" else -values
+    return _rank_in_groups(np.where(np.isnan(key), np.inf, key), groups)
 
 
 def item_score(ms: MonthScores, i: int, value: np.ndarray) -> np.ndarray:
@@ -377,14 +384,7 @@ def weight_factors(ms: MonthScores, draws: int, rng: np.random.Generator) -> np.
 
 def ranks(ms: MonthScores, total: np.ndarray) -> np.ndarray:
     """Rank within the peer group per draw, ties sharing the better rank, (D, U)."""
-    import numpy as np
-    from scipy.stats import rankdata
-
-    out = np.empty_like(total)
-    for g in np.unique(ms.peer_groups):
-        cols = ms.peer_groups == g
-        out[:, cols] = rankdata(-total[:, cols], method="min", axis=1)
-    return out
+    return _rank_in_groups(-total, ms.peer_groups)
 
 
 def seed_for(ms: MonthScores) -> int:

@@ -91,16 +91,8 @@ tested as (
 
     select
         described.*,
-        {{ count_change_z('described.incident_count', 'described.previous_month_count') }}
-                                                                    as previous_month_z,
-        {{ count_change_flag('described.incident_count', 'described.previous_month_count',
-                             'previous_month_critical.fall_at_most') }}
-                                                                    as previous_month_change,
-        {{ count_change_z('described.incident_count', 'described.last_year_count') }}
-                                                                    as last_year_z,
-        {{ count_change_flag('described.incident_count', 'described.last_year_count',
-                             'last_year_critical.fall_at_most') }}
-                                                                    as last_year_change
+        {{ count_changes_tested('described.incident_count', 'described.previous_month_count',
+                                'described.last_year_count') }}
     from described
     left join critical as previous_month_critical
         on described.incident_count + described.previous_month_count

@@ -100,7 +100,13 @@ described as (
         with_previous.previous_item_score,
         cast(with_previous.item_score - with_previous.previous_item_score
              as numeric(8, 2))                              as item_score_change,
-        with_previous.scoring_note
+        with_previous.scoring_note,
+        coalesce({{ is_event_count('catalogue.kind', 'catalogue.unit') }}, false)
+                                                            as is_event_count,
+        with_previous.exposure,
+        with_previous.smoothing,
+        with_previous.raw_normalised_value,
+        with_previous.last_year_value
     from with_previous
     inner join applied
         on with_previous.scheme_code = applied.scheme_code
@@ -123,58 +129,27 @@ described as (
 
 ),
 
-event_counts as (
-
-    {#- One step per concern: which items count events, then their statistics. -#}
-    select
-        described.*,
-        coalesce({{ is_event_count('catalogue.kind', 'catalogue.unit') }}, false)
-                                                            as is_event_count,
-        scored.exposure,
-        scored.smoothing,
-        scored.raw_normalised_value,
-        scored.last_year_value
-    from described
-    inner join item_scores as scored
-        on described.scheme_code = scored.scheme_code
-        and described.scheme_version = scored.scheme_version
-        and described.month_start = scored.month_start
-        and described.region_code = scored.region_code
-        and described.item_code = scored.item_code
-    left join catalogue
-        on described.metric_code = catalogue.metric_code
-
-),
-
 tested as (
 
     select
-        event_counts.*,
-        {{ poisson_bound('event_counts.metric_value', 'intervals.lower_95', 'lower') }}
+        described.*,
+        {{ poisson_bound('described.metric_value', 'intervals.lower_95', 'lower') }}
                                                             as count_low,
-        {{ poisson_bound('event_counts.metric_value', 'intervals.upper_95', 'upper') }}
+        {{ poisson_bound('described.metric_value', 'intervals.upper_95', 'upper') }}
                                                             as count_high,
-        {{ count_change_z('event_counts.metric_value', 'event_counts.previous_month_value') }}
-                                                            as previous_month_z,
-        {{ count_change_flag('event_counts.metric_value', 'event_counts.previous_month_value',
-                             'previous_month_critical.fall_at_most') }}
-                                                            as previous_month_change,
-        {{ count_change_z('event_counts.metric_value', 'event_counts.last_year_value') }}
-                                                            as last_year_z,
-        {{ count_change_flag('event_counts.metric_value', 'event_counts.last_year_value',
-                             'last_year_critical.fall_at_most') }}
-                                                            as last_year_change
-    from event_counts
+        {{ count_changes_tested('described.metric_value', 'described.previous_month_value',
+                                'described.last_year_value') }}
+    from described
     left join intervals
-        on event_counts.is_event_count
-        and event_counts.metric_value = intervals.event_count
+        on described.is_event_count
+        and described.metric_value = intervals.event_count
     left join critical as previous_month_critical
-        on event_counts.is_event_count
-        and event_counts.metric_value + event_counts.previous_month_value
+        on described.is_event_count
+        and described.metric_value + described.previous_month_value
             = previous_month_critical.two_period_total
     left join critical as last_year_critical
-        on event_counts.is_event_count
-        and event_counts.metric_value + event_counts.last_year_value
+        on described.is_event_count
+        and described.metric_value + described.last_year_value
             = last_year_critical.two_period_total
 
 ),
