@@ -549,12 +549,12 @@ def _parse(path: Path, spec: FileSpec, read: ReadFile) -> ParsedFile:
         if closest is None or closest.hits <= 0:
             names = closest.names if closest else []
             raise _header_error(path, spec, names, "(the file has no rows)" if not names else
-                                f"(closest: {_where(closest, read)})")  # fmt: skip
-        raise _header_error(path, spec, closest.names, f"at {_where(closest, read)}")
+                                f"(closest: {_where(closest)})")  # fmt: skip
+        raise _header_error(path, spec, closest.names, f"at {_where(closest)}")
     parts = []
     for header in matches:
         if _header_problems(spec, header.names):
-            raise _header_error(path, spec, header.names, f"at {_where(header, read)}")
+            raise _header_error(path, spec, header.names, f"at {_where(header)}")
         parts.append(_sheet_rows(path, spec, header))
     sheets = tuple(h.grid.name for h in matches) if len(matches) > 1 else ()
     return ParsedFile(
@@ -570,7 +570,7 @@ def _parse(path: Path, spec: FileSpec, read: ReadFile) -> ParsedFile:
     )
 
 
-def _where(header: _Header, read: ReadFile) -> str:
+def _where(header: _Header) -> str:
     if header.grid.csv:
         return f"line {header.start + 1}"
     return f"row {header.start + 1} of sheet {header.grid.name!r}"
