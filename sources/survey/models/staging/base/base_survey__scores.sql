@@ -23,7 +23,9 @@ regions as (
 
 ),
 
-cleaned as (
+-- materialized: each cleaned value is computed once per row; inlined, every reference
+-- below re-ran its regular expressions (base_fire__fires, 5,117 rows: 6.1 s, now 0.4 s)
+cleaned as materialized (
 
     select
         -- 2024Q2 as exported; 2024年第2季度 / 2024年第二季度 as people also type it
