@@ -9,16 +9,18 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo docs test test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo bi bi-stop docs test test-bi test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
 	@echo "make test   - run the test suite against an embedded PostgreSQL"
+	@echo "make test-bi - Superset's dashboard in headless chromium (tests/test_bi.py)"
 	@echo "make test-fast - only the pure tests (no PostgreSQL, Airflow or dbt)"
 	@echo "make airflow - Airflow UI on http://127.0.0.1:8080 with the DAGs, the embedded warehouse"
 	@echo "               and simulated sources (api-server, scheduler, dag-processor, triggerer)"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench-load N=5000000 - extract+load vs plain COPY, rows/s and peak memory"
+	@echo "make bi     - after make demo: Superset on http://127.0.0.1:8088, dashboard 平安指数看板"
 	@echo "make docs   - after make demo: the dbt docs site (lineage, exposures) in output/dbt-docs/"
 	@echo "make bench-records - after make demo: the records' share of a dbt rebuild"
 	@echo "make bench-rank-intervals - after make demo: rank intervals vs scoring the month"
@@ -48,7 +50,13 @@ demo: $(STAMP)
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not bi"
+
+# Superset in a real browser (tests/test_bi.py): its own venv, metadata and server take a
+# few minutes, so it is a target of its own; CI's .ci/run calls it after `make test`.
+# Needs Debian's chromium (`apt-get install chromium fonts-noto-cjk`; .ci/run installs it).
+test-bi: $(STAMP)
+	$(PY) -m pytest -m bi -p no:cacheprovider tests/test_bi.py
 
 # the pure tests only (no PostgreSQL, Airflow or dbt): a couple of minutes at most
 test-fast: $(STAMP)
@@ -71,6 +79,14 @@ PROVINCE ?= 330000
 # records models' and marts.region_index_records' share of a full rebuild of the demo
 docs: $(STAMP)
 	$(VENV)/bin/pingan docs
+
+# Superset (own venv .venv-bi from requirements-bi.lock) on http://127.0.0.1:8088 with the
+# dashboard 平安指数看板 provisioned from bi/superset/, reading the marts as pingan_bi_reader
+bi: $(STAMP)
+	$(VENV)/bin/pingan bi $(if $(PORT),--port $(PORT))
+
+bi-stop: $(STAMP)
+	$(VENV)/bin/pingan bi --stop
 
 bench-records: $(STAMP)
 	$(PY) benchmarks/bench_records.py

@@ -290,19 +290,14 @@ def backfill(
     )
 
 
-CHROMIUM_FLAGS = (
-    # this machine's network is closed: no background connections, no sandbox as root
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)  # fmt: skip
-
-
 def screenshot_grid(deployment: LocalAirflow, dag_id: str, path: str | Path) -> Path:
     """A PNG of the DAG's grid in a real headless Chromium (Debian's ``chromium``), with
     every task group expanded so that each dbt node shows as its own row."""
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    from pingan_transforms.chromium import CHROMIUM_FLAGS, chromium_path
+
+    chromium = chromium_path() or "/usr/bin/chromium"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:

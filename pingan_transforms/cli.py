@@ -486,6 +486,42 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _bi(args: argparse.Namespace, settings: Settings) -> int:
+    """Superset on 127.0.0.1 with the dashboard 平安指数看板, reading the marts as
+    pingan_bi_reader; left running like the warehouse (`pingan bi --stop` ends it)."""
+    from pingan_transforms.bi.superset import Superset, SupersetError, bi_login
+
+    superset = Superset(settings, port=args.port)
+    if args.stop:
+        print("Superset stopped" if superset.stop() else "Superset was not running")
+        return 0
+    try:
+        if superset.ensure_venv():
+            print(f"installed Superset into {superset.venv} (requirements-bi.lock)")
+        created = superset.ensure_metadata()
+        superset.start()
+        provisioned = superset.provision(bi_login(settings))
+    except SupersetError as exc:
+        print(f"pingan: {exc}", file=sys.stderr)
+        return 1
+    print(f"Superset: {provisioned['dashboard']}  (平安指数看板, "
+          f"{len(provisioned['charts'])} charts, read as pingan_bi_reader)")  # fmt: skip
+    if created:
+        print(f"login: admin / {created}  (shown once; kept in {superset.admin_password_file})")
+    else:
+        print(f"login: admin, password in {superset.admin_password_file}")
+    if args.screenshot:
+        from pingan_transforms.bi.browser import screenshot
+
+        try:
+            print(f"screenshot: {screenshot(superset, Path(args.screenshot))}")
+        except SupersetError as exc:
+            print(f"pingan: {exc}", file=sys.stderr)
+            return 1
+    print("stop it with `make bi-stop` (pingan bi --stop)")
+    return 0
+
+
 def _checksums(args: argparse.Namespace, settings: Settings) -> int:
     """Lines to compare between two runs of the same months (before and after a change)."""
     from pingan_transforms.publish.checksums import mart_checksums, output_checksums
@@ -631,6 +667,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--check", action="store_true", help="only report, exit 1 if out of date")
     gen.set_defaults(func=_generate)
+
+    bi = sub.add_parser(
+        "bi", help="Superset on 127.0.0.1 with the dashboard 平安指数看板 (as pingan_bi_reader)"
+    )
+    bi.add_argument("--port", type=int, default=None, help="default 8088 (PINGAN_BI_PORT)")
+    bi.add_argument("--stop", action="store_true", help="stop the Superset `pingan bi` started")
+    bi.add_argument(
+        "--screenshot", metavar="PNG", help="also save the dashboard as drawn in headless chromium"
+    )
+    bi.set_defaults(func=_bi)
 
     docs = sub.add_parser("docs", help="the dbt docs site (static) under output/dbt-docs/")
     docs.set_defaults(func=_docs)

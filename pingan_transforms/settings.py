@@ -238,6 +238,16 @@ class Settings(BaseSettings):
         "unset = no end",
     )
     regions_file: Path | None = Field(default=None, description="region master CSV")
+    bi_port: int = Field(default=8088, description="`pingan bi`: Superset's port on 127.0.0.1")
+    bi_venv: Path = Field(
+        default=PROJECT_DIR / ".venv-bi",
+        description="Superset's own venv (its pins clash with the pipeline's)",
+    )
+    bi_reader_url: str | None = Field(
+        default=None,
+        description="a login of pingan_bi_reader for Superset when PINGAN_WAREHOUSE_URL "
+        "names another server (the embedded one generates it)",
+    )
     drops_dir: Path | None = Field(
         default=None,
         description="where source systems drop their files (the relative drop_dir of "

@@ -44,6 +44,22 @@ def tongzhou_master(path: Path, towns: int | None = None, seed: int = 7) -> list
     return master
 
 
+def tongzhou_majuqiao(tmp_path: Path, monkeypatch) -> list:
+    """The demo's 22 Tongzhou towns as the region master and the shipped Majuqiao-shape
+    scheme, version 1 only (comparisons stay within it), both set in the environment;
+    returns the master's regions."""
+    import shutil
+
+    master = tmp_path / "regions.csv"
+    regions = tongzhou_master(master)
+    monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
+    schemes = tmp_path / "schemes"
+    schemes.mkdir()
+    shutil.copy(PROJECT / "schemes" / "majuqiao.yaml", schemes)
+    monkeypatch.setenv("PINGAN_SCHEMES_DIR", str(schemes))
+    return regions
+
+
 def shipped_sources() -> dict:
     """The shipped source registry (sources/<name>/source.yml) as one sources file's data,
     ``{"sources": {name: entry}}``, for tests that write a changed copy of it."""

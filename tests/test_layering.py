@@ -18,13 +18,13 @@ PACKAGE = PROJECT / "pingan_transforms"
 # top to bottom; a unit may import its own modules and any unit in a lower layer
 LAYERS: list[set[str]] = [
     {"cli"},
-    {"tasks", "airflow_local", "alerts", "assets", "compare"},
+    {"tasks", "airflow_local", "alerts", "assets", "compare", "bi"},
     {"orchestrate", "hitl"},
     {"dbt_airflow"},
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
     {"connections", "cutoff"},
     {"contracts", "months", "warehouse"},
-    {"settings", "fileio", "textwidth"},
+    {"settings", "fileio", "textwidth", "chromium"},
 ]
 # within the domain layer, only in the direction of the data: a source's entry names its
 # extract spec, the extract writes through load

@@ -21,7 +21,7 @@ from pingan_transforms.settings import get_settings
 from pingan_transforms.transform import run_dbt
 from pingan_transforms.warehouse import connect, prepare_warehouse
 from pingan_transforms.warehouse.connection import drop_database
-from tests.helpers import PROJECT, mart_rows, tongzhou_master
+from tests.helpers import mart_rows, tongzhou_majuqiao, tongzhou_master
 
 JUL, AUG, SEP = Month(2024, 7), Month(2024, 8), Month(2024, 9)
 MONTHS = [JUL, AUG, SEP]
@@ -69,15 +69,8 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
     from pingan_transforms.hitl import api_approver
 
     warehouse, police = databases
-    master = tmp_path / "regions.csv"
-    regions = tongzhou_master(master)
-    monkeypatch.setenv("PINGAN_REGIONS_FILE", str(master))
-    # the shipped Majuqiao-shape scheme, version 1 only: comparisons stay within it
-    # (a version change is covered by the hand-computed test)
-    schemes = tmp_path / "schemes"
-    schemes.mkdir()
-    shutil.copy(PROJECT / "schemes" / "majuqiao.yaml", schemes)
-    monkeypatch.setenv("PINGAN_SCHEMES_DIR", str(schemes))
+    # majuqiao version 1 only: a version change is covered by the hand-computed test
+    regions = tongzhou_majuqiao(tmp_path, monkeypatch)
     settings = get_settings()
     towns = {r.code: r.name for r in regions if r.level == "township"}
     assert len(towns) == 22

@@ -1,0 +1,1 @@
+"""BI: Apache Superset provisioned from the repository, reading the marts as the BI role."""
