@@ -91,7 +91,13 @@ def _write_demo_regions(settings: Settings, seed: int):
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.sign_off_as:  # else PINGAN_SIGNOFF_AUTO_APPROVE, or require_signer says what to do
         settings = settings.model_copy(update={"signoff_auto_approve": args.sign_off_as})
-    _run_months(settings, [Month.parse(text) for text in args.months])
+    months = [Month.parse(text) for text in args.months]
+    if args.inline:  # this process, everything Airflow and dbt say (the console's child)
+        _run_months(settings, months, verbose=True)
+        return 0
+    logs = _run_months(settings, months, verbose=args.verbose)
+    if logs is not None:
+        print(f"logs: {logs}/ ({', '.join(f'{m}.log' for m in months)})")
     return 0
 
 
@@ -187,20 +193,39 @@ def _office_draft(settings: Settings, args: argparse.Namespace) -> int | None:
 
 
 def _run_months(
-    settings: Settings, months: list[Month], after_each: Callable[[Month], None] | None = None
-) -> None:
-    """The monthly DAG through dag.test(), month after month; ``after_each`` runs between."""
+    settings: Settings,
+    months: list[Month],
+    after_each: Callable[[Month], None] | None = None,
+    *,
+    verbose: bool = False,
+) -> Path | None:
+    """The monthly DAG through dag.test(), month after month; ``after_each`` runs between.
+
+    Verbose: in this process, with everything Airflow and dbt print. Otherwise each month
+    runs in a child whose output goes to a log file (pingan_transforms/console.py), one
+    line per task here; returns the folder of those logs."""
+    from pingan_transforms.console import log_dir, run_month_in_child, terminated_as_interrupt
     from pingan_transforms.orchestrate import ensure_airflow_db, require_signer, run_month
+    from pingan_transforms.warehouse import resolve_target
 
     require_signer(settings)
     ensure_airflow_db(settings)
-    for month in months:
-        states = run_month(settings, month)
-        dbt = sum(t.startswith("dbt.") for t in states)
-        print(f"pingan_monthly {month}: {len(states)} tasks ({dbt} dbt nodes), states "
-              f"{sorted(set(states.values()))}")  # fmt: skip
-        if after_each is not None and month != months[-1]:
-            after_each(month)
+    logs = None if verbose else log_dir(settings, "run")
+    if logs is not None:
+        resolve_target(settings)  # started here, not in the child: it outlives an interrupt
+    with terminated_as_interrupt():
+        for month in months:
+            if logs is None:
+                states = run_month(settings, month)
+            else:
+                print(f"pingan_monthly {month}:", flush=True)
+                states = run_month_in_child(settings, month, logs, settings.signoff_auto_approve)
+            dbt = sum(t.startswith("dbt.") for t in states)
+            print(f"pingan_monthly {month}: {len(states)} tasks ({dbt} dbt nodes), states "
+                  f"{sorted(set(states.values()))}")  # fmt: skip
+            if after_each is not None and month != months[-1]:
+                after_each(month)
+    return logs
 
 
 def _ranking(args: argparse.Namespace, settings: Settings) -> int:
@@ -316,7 +341,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         signer = settings.signoff_auto_approve or "demo"
         print(f"sign-off (签发): every draft is signed as {signer!r}, unattended")
         settings = settings.model_copy(update={"signoff_auto_approve": signer})
-        _run_months(settings, months, after_each=correct)
+        logs = _run_months(settings, months, after_each=correct, verbose=args.verbose)
         given = sources.generated
     from pingan_transforms.load.report import format_counts, source_counts
 
@@ -330,7 +355,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"bulletin mailed to {len(mail.rcpt_tos)} recipients: {mail.path}")
     _print_office_drafts(target)
     print()
-    return _ranking(argparse.Namespace(month=str(months[-1])), settings)
+    shown = _ranking(argparse.Namespace(month=str(months[-1])), settings)
+    if logs is not None:
+        print(f"logs of the runs (Airflow, dbt): {logs}/")
+    return shown
 
 
 def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
@@ -566,6 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run pingan_monthly with dag.test() for the given months")
     run.add_argument("months", nargs="+", metavar="YYYY-MM")
     run.add_argument("--sign-off-as", metavar="NAME", help="sign every draft as NAME, unattended")
+    run.add_argument(
+        "-v", "--verbose", action="store_true", help="print everything Airflow and dbt say"
+    )
+    run.add_argument(
+        "--inline", action="store_true", help="run in this process, full output (as -v)"
+    )
     run.set_defaults(func=_run)
 
     pub = sub.add_parser("publish", help="sign off (签发) or send back a drafted bulletin")
@@ -630,6 +664,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="everything from nothing, then print the latest ranking")
     demo.add_argument("--months", nargs="+", default=["2024-08", "2024-09"])
     demo.add_argument("--seed", type=int, default=20240801)
+    demo.add_argument(
+        "-v", "--verbose", action="store_true", help="print everything Airflow and dbt say"
+    )
     demo.set_defaults(func=_demo)
 
     af = sub.add_parser(
@@ -717,13 +754,20 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pingan: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) outside a month's run
+        print("pingan: interrupted", file=sys.stderr)
+        return 130
     except Exception as exc:  # a failed run: one line of what failed, details are in the logs
+        from pingan_transforms.console import Interrupted
         from pingan_transforms.orchestrate import DagRunFailed
         from pingan_transforms.transform import DbtError
 
         if isinstance(exc, DagRunFailed | DbtError):
             print(f"pingan: {exc}", file=sys.stderr)
             return 1
+        if isinstance(exc, Interrupted):
+            print(f"pingan: {exc}", file=sys.stderr)
+            return 130
         from psycopg.errors import UndefinedTable
 
         if isinstance(exc, UndefinedTable):  # the marts are built by a month's first run

@@ -18,7 +18,7 @@ PACKAGE = PROJECT / "pingan_transforms"
 # top to bottom; a unit may import its own modules and any unit in a lower layer
 LAYERS: list[set[str]] = [
     {"cli"},
-    {"tasks", "airflow_local", "alerts", "assets", "compare", "bi"},
+    {"tasks", "airflow_local", "alerts", "assets", "compare", "bi", "console"},
     {"orchestrate", "hitl"},
     {"dbt_airflow"},
     {"publish", "quality", "scheme", "transform", "extract", "load", "sources"},
