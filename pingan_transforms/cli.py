@@ -519,15 +519,19 @@ def _bi(args: argparse.Namespace, settings: Settings) -> int:
     pingan_bi_reader; left running like the warehouse (`pingan bi --stop` ends it)."""
     from pingan_transforms.bi.superset import Superset, SupersetError, bi_login
 
-    superset = Superset(settings, port=args.port)
+    superset = Superset(settings, port=args.port, url=args.superset_url)
     if args.stop:
         print("Superset stopped" if superset.stop() else "Superset was not running")
         return 0
+    created = None
     try:
-        if superset.ensure_venv():
-            print(f"installed Superset into {superset.venv} (requirements-bi.lock)")
-        created = superset.ensure_metadata()
-        superset.start()
+        if superset.external:  # the compose stack's: provision it, nothing else
+            superset.wait_until_healthy()
+        else:
+            if superset.ensure_venv():
+                print(f"installed Superset into {superset.venv} (requirements-bi.lock)")
+            created = superset.ensure_metadata()
+            superset.start()
         provisioned = superset.provision(bi_login(settings))
     except SupersetError as exc:
         print(f"pingan: {exc}", file=sys.stderr)
@@ -536,7 +540,7 @@ def _bi(args: argparse.Namespace, settings: Settings) -> int:
           f"{len(provisioned['charts'])} charts, read as pingan_bi_reader)")  # fmt: skip
     if created:
         print(f"login: admin / {created}  (shown once; kept in {superset.admin_password_file})")
-    else:
+    elif not superset.external:
         print(f"login: admin, password in {superset.admin_password_file}")
     if args.screenshot:
         from pingan_transforms.bi.browser import screenshot
@@ -546,7 +550,8 @@ def _bi(args: argparse.Namespace, settings: Settings) -> int:
         except SupersetError as exc:
             print(f"pingan: {exc}", file=sys.stderr)
             return 1
-    print("stop it with `make bi-stop` (pingan bi --stop)")
+    if not superset.external:
+        print("stop it with `make bi-stop` (pingan bi --stop)")
     return 0
 
 
@@ -710,6 +715,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bi.add_argument("--port", type=int, default=None, help="default 8088 (PINGAN_BI_PORT)")
     bi.add_argument("--stop", action="store_true", help="stop the Superset `pingan bi` started")
+    bi.add_argument(
+        "--superset-url",
+        metavar="URL",
+        help="provision a Superset run elsewhere (compose): PINGAN_BI_ADMIN_PASSWORD",
+    )
     bi.add_argument(
         "--screenshot", metavar="PNG", help="also save the dashboard as drawn in headless chromium"
     )

@@ -243,6 +243,10 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / ".venv-bi",
         description="Superset's own venv (its pins clash with the pipeline's)",
     )
+    bi_admin_password: SecretStr | None = Field(
+        default=None,
+        description="`pingan bi --superset-url`: the admin password of that Superset",
+    )
     bi_reader_url: str | None = Field(
         default=None,
         description="a login of pingan_bi_reader for Superset when PINGAN_WAREHOUSE_URL "

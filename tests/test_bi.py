@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,6 +79,25 @@ def test_the_dashboard_shows_the_published_ranking_read_as_the_bi_role(
             ["本月排名", "单位分布图", "得分走势", "分类得分热力图", "警情趋势", "预警与升级督办"]
         )
         # provisioning again changes nothing: the same charts, no copies
+        assert superset.provision(bi_login(settings)) == provisioned
+        # the compose stack's superset-provision: `pingan bi --superset-url` provisions a
+        # Superset it did not start, as its admin, the warehouse through the BI login URL
+        reader = bi_login(settings)
+        remote = subprocess.run(
+            [sys.executable, "-m", "pingan_transforms.cli", "bi", "--superset-url", superset.url],
+            env={
+                **os.environ,
+                "PINGAN_WAREHOUSE_URL": warehouse.url,
+                "PINGAN_BI_READER_URL": f"postgresql://{reader.user}:{reader.password}@"
+                f"{reader.host}:{reader.port}/{reader.dbname}",
+                "PINGAN_BI_ADMIN_PASSWORD": superset.admin_password(),
+            },
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert remote.returncode == 0, remote.stderr
+        assert f"{superset.url}/superset/dashboard/pingan-index/  (平安指数看板, 6 charts" in (
+            remote.stdout
+        )
         assert superset.provision(bi_login(settings)) == provisioned
 
         # the ranking as a person sees it: the month's 22 towns, with the scores the

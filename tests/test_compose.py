@@ -63,8 +63,8 @@ WAREHOUSE = "warehouse"
 MAIL = "mail"
 REQUIRED_SERVICES = {WAREHOUSE, AIRFLOW_DB, AIRFLOW_INIT, *AIRFLOW_SERVICES, MAIL}
 # optional services and the profile they must be under
-PROFILED_SERVICES = {"bi-setup": "bi", "metabase": "bi"}
-ONE_SHOT_SERVICES = {AIRFLOW_INIT, "bi-setup"}
+PROFILED_SERVICES = {"bi-setup": "bi", "superset": "bi", "superset-provision": "bi"}
+ONE_SHOT_SERVICES = {AIRFLOW_INIT, "bi-setup", "superset-provision"}
 LONG_RUNNING_RESTART = {"always", "unless-stopped", "on-failure"}
 # shared by every Airflow component, or tasks and log requests fail between them
 SHARED_AIRFLOW_SECRETS = (
@@ -823,7 +823,7 @@ SCHEDULER = "airflow-scheduler"
 BROKEN_COMPOSE: dict[str, tuple[Callable[[dict], Any], str]] = {
     "version key": (lambda c: c.update(version="3.8"), "`version:`"),
     "service missing": (lambda c: _services(c).pop("airflow-triggerer"), "airflow-triggerer"),
-    "bi tool without profile": (lambda c: _services(c)["metabase"].pop("profiles"), "profile"),
+    "bi tool without profile": (lambda c: _services(c)["superset"].pop("profiles"), "profile"),
     "port on every interface": (
         lambda c: _services(c)[MAIL].update(ports=["8025:8025"]),
         "every interface",
@@ -836,7 +836,7 @@ BROKEN_COMPOSE: dict[str, tuple[Callable[[dict], Any], str]] = {
     ),
     "latest image": (lambda c: _services(c)[MAIL].update(image="axllent/mailpit:latest"), "pinned"),
     "untagged image": (
-        lambda c: _services(c)["metabase"].update(image="metabase/metabase"),
+        lambda c: _services(c)["bi-setup"].update(image="postgres"),
         "pinned",
     ),
     "no health check": (lambda c: _services(c)[SCHEDULER].pop("healthcheck"), "health"),
@@ -858,7 +858,7 @@ BROKEN_COMPOSE: dict[str, tuple[Callable[[dict], Any], str]] = {
     ),
     "stack depends on a profile": (
         lambda c: _services(c)[WAREHOUSE].update(
-            depends_on={"metabase": {"condition": "service_healthy"}}
+            depends_on={"superset": {"condition": "service_healthy"}}
         ),
         "has a profile",
     ),
@@ -1139,7 +1139,7 @@ def test_warehouse_init_scripts_apply_in_order_to_a_new_database(
 def _run_bi_setup(target: WarehouseTarget, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(COMPOSE_SCRIPTS / "bi-setup.sh")],
-        env=_pg_env(target, **{"METABASE_ENCRYPTION_SECRET_KEY": "k" * 32, **env}),
+        env=_pg_env(target, **env),
         capture_output=True,
         text=True,
     )
@@ -1186,11 +1186,10 @@ def test_bi_setup_creates_the_bi_login_and_rotates_its_password(
     ("env", "message"),
     [
         ({"BI_READER_PASSWORD": ""}, "BI_READER_PASSWORD"),
-        ({"BI_READER_PASSWORD": "x", "METABASE_ENCRYPTION_SECRET_KEY": "short"}, "16"),
         ({"BI_READER_PASSWORD": "x", "BI_READER_USER": "pingan_bi_reader"}, "privileged"),
         ({"BI_READER_PASSWORD": "x", "BI_READER_USER": "postgres"}, "privileged"),
     ],
-    ids=["no password", "short metabase key", "group role", "superuser"],
+    ids=["no password", "group role", "superuser"],
 )
 def test_bi_setup_refuses(new_database: WarehouseTarget, env: dict[str, str], message: str) -> None:
     if not _psql():
@@ -1236,8 +1235,34 @@ def test_airflow_init_migrates_and_writes_the_admin_password(tmp_path: Path) -> 
     assert "s3cret" not in proc.stdout + proc.stderr
 
 
+SUPERSET_ENTRYPOINT = PROJECT / "infra" / "superset" / "entrypoint.sh"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SUPERSET_ADMIN_PASSWORD": "pw"}, "SUPERSET_SECRET_KEY"),
+        ({"SUPERSET_SECRET_KEY": "k" * 40}, "SUPERSET_ADMIN_PASSWORD"),
+        ({"SUPERSET_SECRET_KEY": "short", "SUPERSET_ADMIN_PASSWORD": "pw"}, "32"),
+    ],
+    ids=["no secret key", "no admin password", "short secret key"],
+)
+def test_superset_entrypoint_refuses_missing_secrets(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    """Checked before Superset starts: compose interpolates every profile, so the bi
+    services cannot use ${VAR:?} without stopping a stack that does not want BI."""
+    proc = subprocess.run(
+        ["bash", str(SUPERSET_ENTRYPOINT)],
+        env={"PATH": os.environ["PATH"], "PINGAN_SUPERSET_HOME": str(tmp_path), **env},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "secret_key").exists()
+
+
 def test_compose_shell_scripts_parse() -> None:
-    scripts = sorted(COMPOSE_SCRIPTS.glob("*.sh"))
+    scripts = sorted([*COMPOSE_SCRIPTS.glob("*.sh"), SUPERSET_ENTRYPOINT])
     assert scripts
     for script in scripts:
         proc = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)

@@ -7,18 +7,13 @@
 # also applies a changed BI_READER_PASSWORD.
 #
 # Environment: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (the warehouse, as its
-# owner), BI_READER_USER (default pingan_bi), BI_READER_PASSWORD, and
-# METABASE_ENCRYPTION_SECRET_KEY, checked here because Compose interpolates every
-# service whatever the profile, so a `${VAR:?}` on the bi services would stop the whole
-# stack when BI is not wanted.
+# owner), BI_READER_USER (default pingan_bi) and BI_READER_PASSWORD, checked here because
+# Compose interpolates every service whatever the profile, so a `${VAR:?}` on the bi
+# services would stop the whole stack when BI is not wanted (Superset's own secrets are
+# checked by infra/superset/entrypoint.sh).
 set -euo pipefail
 
 : "${BI_READER_PASSWORD:?set BI_READER_PASSWORD in .env for docker compose --profile bi}"
-: "${METABASE_ENCRYPTION_SECRET_KEY:?set METABASE_ENCRYPTION_SECRET_KEY in .env (16+ random characters) for docker compose --profile bi}"
-if (( ${#METABASE_ENCRYPTION_SECRET_KEY} < 16 )); then
-    echo "METABASE_ENCRYPTION_SECRET_KEY must have at least 16 characters" >&2
-    exit 1
-fi
 export BI_READER_USER="${BI_READER_USER:-pingan_bi}"
 
 # The password travels in the environment (psql \getenv), not on a command line.

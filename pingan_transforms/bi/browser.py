@@ -21,7 +21,7 @@ def dashboard_page(superset: Superset, width: int = 1600, height: int = 1400) ->
     chromium = chromium_path()
     if chromium is None:
         raise SupersetError("no chromium here: apt-get install chromium fonts-noto-cjk")
-    password = superset.admin_password_file.read_text().strip()
+    password = superset.admin_password()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
         try:

@@ -79,12 +79,15 @@ def bi_login(settings: Settings) -> BiLogin:
 class Superset:
     """One Superset for one state directory."""
 
-    def __init__(self, settings: Settings, port: int | None = None) -> None:
+    def __init__(self, settings: Settings, port: int | None = None, url: str | None = None) -> None:
+        """``url``: a Superset run elsewhere (the compose stack's), only provisioned here;
+        its admin password is PINGAN_BI_ADMIN_PASSWORD."""
         self.settings = settings
         self.port = port or settings.bi_port
         self.home = settings.state_dir / "superset"
         self.venv = settings.bi_venv
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.external = url is not None
+        self.url = (url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     # -- files -----------------------------------------------------------------------
     @property
@@ -209,6 +212,7 @@ class Superset:
         if self.running_pid() and self.healthy():
             return
         self.stop()
+        self.home.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a") as handle:
             subprocess.Popen(
                 [str(self.venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{self.port}",
@@ -217,13 +221,17 @@ class Superset:
                 env=self.env(), cwd=self.home, stdout=handle, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: --stop ends it whole
             )  # fmt: skip
+        self.wait_until_healthy(timeout)
+
+    def wait_until_healthy(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.healthy():
                 return
             time.sleep(1)
+        where = "its container's log" if self.external else str(self.log_file)
         raise SupersetError(
-            f"Superset did not answer on {self.url} within {timeout:.0f} s: see {self.log_file}"
+            f"Superset did not answer on {self.url} within {timeout:.0f} s: see {where}"
         )
 
     def stop(self) -> bool:
@@ -242,9 +250,20 @@ class Superset:
         return True
 
     # -- the REST API ----------------------------------------------------------------
+    def admin_password(self) -> str:
+        given = self.settings.bi_admin_password
+        if given is not None:
+            return given.get_secret_value()
+        if self.external:
+            raise ConfigError(
+                f"Superset at {self.url} is not this machine's: set PINGAN_BI_ADMIN_PASSWORD "
+                "to its admin's password (the compose stack's SUPERSET_ADMIN_PASSWORD)"
+            )
+        return self.admin_password_file.read_text().strip()
+
     def client(self) -> httpx.Client:
         """A client logged in as the admin, with the CSRF token the API wants on writes."""
-        password = self.admin_password_file.read_text().strip()
+        password = self.admin_password()
         client = httpx.Client(base_url=self.url, timeout=120)
         answer = client.post(
             "/api/v1/security/login",
