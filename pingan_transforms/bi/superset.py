@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import secrets
 import signal
@@ -27,8 +26,6 @@ from urllib.parse import quote
 import httpx
 
 from pingan_transforms.settings import ConfigError, Settings
-
-log = logging.getLogger(__name__)
 
 ADMIN = "admin"
 DASHBOARD_SLUG = "pingan-index"
@@ -212,6 +209,11 @@ class Superset:
         if self.running_pid() and self.healthy():
             return
         self.stop()
+        if _port_taken(self.port):
+            raise SupersetError(
+                f"port {self.port} on 127.0.0.1 is taken by another program: "
+                "choose another with --port (or PINGAN_BI_PORT)"
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a") as handle:
             subprocess.Popen(
@@ -347,6 +349,13 @@ class Superset:
             if database["uuid"] == uuid:
                 return int(database["id"])
         raise SupersetError(f"Superset has no database {uuid}: run `pingan bi` to provision it")
+
+
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class _WarehouseReader:
