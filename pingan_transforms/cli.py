@@ -213,7 +213,9 @@ def _run_months(
     logs = None if verbose else log_dir(settings, "run")
     if logs is not None:
         resolve_target(settings)  # started here, not in the child: it outlives an interrupt
-    with terminated_as_interrupt():
+    # here SIGTERM stops the child as Ctrl-C does; the child itself (verbose, --inline)
+    # keeps the default, ending at once when this process ends its group
+    with terminated_as_interrupt() if logs is not None else nullcontext():
         for month in months:
             if logs is None:
                 states = run_month(settings, month)
