@@ -16,6 +16,7 @@ they depend on the warehouse a user runs, not on the repository:
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import zipfile
@@ -84,7 +85,7 @@ def build_bundle(
     the filters' ``chartsInScope`` name charts by id, and the import remaps the ids of
     the grid and of a filter's exclusions but not those, so a first import is followed
     by a second one with the ids it gave."""
-    bundle = {name: dict(config) for name, config in assets.items()}
+    bundle = copy.deepcopy(assets)  # built more than once from the same files
     bundle[DATABASE_FILE]["sqlalchemy_uri"] = sqlalchemy_uri
     # charts and datasets by file name, as the dashboard's `pingan:` block names them
     stems: dict[str, dict[str, dict[str, Any]]] = {"charts": {}, "datasets": {}}
