@@ -9,7 +9,6 @@ Superset, migrating its metadata and starting it take a few minutes of their own
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from decimal import Decimal
@@ -31,12 +30,6 @@ pytestmark = [pytest.mark.bi, pytest.mark.slow]
 SEP = Month(2024, 9)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def browser_available() -> None:
     if chromium_path() is None:
@@ -48,6 +41,7 @@ def browser_available() -> None:
 def test_the_dashboard_shows_the_published_ranking_read_as_the_bi_role(
     browser_available, databases, tmp_path, monkeypatch, airflow_db
 ) -> None:
+    from pingan_transforms.airflow_local import free_port
     from pingan_transforms.bi.browser import dashboard_page, table_rows
     from pingan_transforms.bi.superset import Superset, bi_login
 
@@ -69,7 +63,7 @@ def test_the_dashboard_shows_the_published_ranking_read_as_the_bi_role(
     towns = {r.name for r in regions if r.level == "township"}
     assert set(published) == towns and len(towns) == 22
 
-    superset = Superset(settings, port=_free_port())
+    superset = Superset(settings, port=free_port())
     superset.ensure_venv()
     superset.ensure_metadata()
     superset.start()

@@ -209,7 +209,9 @@ class Superset:
         if self.running_pid() and self.healthy():
             return
         self.stop()
-        if _port_taken(self.port):
+        from pingan_transforms.warehouse.embedded import port_free
+
+        if not port_free(self.port):
             raise SupersetError(
                 f"port {self.port} on 127.0.0.1 is taken by another program: "
                 "choose another with --port (or PINGAN_BI_PORT)"
@@ -349,13 +351,6 @@ class Superset:
             if database["uuid"] == uuid:
                 return int(database["id"])
         raise SupersetError(f"Superset has no database {uuid}: run `pingan bi` to provision it")
-
-
-def _port_taken(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class _WarehouseReader:

@@ -248,7 +248,7 @@ class EmbeddedServer:
 
     def _choose_port(self) -> int:
         if self.fixed_port:
-            if not _port_free(self.fixed_port):
+            if not port_free(self.fixed_port):
                 raise ConfigError(
                     f"PINGAN_EMBEDDED_PORT={self.fixed_port} is already in use; "
                     "unset it to let the warehouse pick a free port"
@@ -259,7 +259,7 @@ class EmbeddedServer:
             for line in conf.read_text().splitlines():
                 if line.startswith("port ="):
                     previous = int(line.split("=")[1])
-                    if _port_free(previous):
+                    if port_free(previous):
                         return previous
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -276,7 +276,8 @@ def _ensure_server_user() -> pwd.struct_passwd:
         return pwd.getpwnam(SERVER_USER)
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Nothing listens on (or holds) the port on 127.0.0.1: a bind succeeds."""
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
