@@ -61,13 +61,13 @@ sys.path.insert(0, str(ROOT))
 
 # phase -> predicate on task ids, in the DAG's order
 PHASES: tuple[tuple[str, object], ...] = (
-    ("extracts+load", lambda t: t == "load_regions" or t.startswith("extract_")
-                                or t == "load_schemes"),
+    ("extracts+load", lambda t: t in ("wait_for_cutoff", "load_regions", "load_schemes")
+                                or t.startswith("extract_")),
     ("dbt", lambda t: t.startswith("dbt.")),
     ("quality gate", lambda t: t == "quality_gate"),
     ("rank intervals", lambda t: t == "rank_intervals"),
     ("export", lambda t: t == "export_ranking"),
-    ("bulletin", lambda t: t == "publish_bulletin"),
+    ("bulletin", lambda t: t in ("draft_bulletins", "sign_off", "publish_bulletin")),
 )  # fmt: skip
 
 # raw table -> (region, month, category) expressions for the baseline's GROUP BY

@@ -194,7 +194,11 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
             # it would see the others' views dropped by the rebuild's cascade
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": dbt_vars(settings), "install_deps": False},
+        operator_args={
+            "vars": dbt_vars(settings),
+            "install_deps": False,
+            "env": settings.dbt_build_env(),
+        },
         **kwargs,
     )
 
@@ -252,7 +256,11 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
             enable_mock_profile=False,
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"vars": dbt_vars(settings), "install_deps": False},
+        operator_args={
+            "vars": dbt_vars(settings),
+            "install_deps": False,
+            "env": settings.dbt_build_env(),
+        },
         **kwargs,
     )
     trigger_cls = f"{__name__}.WatcherNodeTrigger"
@@ -501,6 +509,7 @@ def _single_build_group(settings: Settings, group_id: str) -> Any:
             invocation_mode=InvocationMode.DBT_RUNNER,
             vars=dbt_vars(settings),
             install_deps=False,
+            env=settings.dbt_build_env(),
             cache_dir=_partial_parse_cache(group_id),
         )
     return group

@@ -162,11 +162,12 @@ def load_schemes() -> dict[str, object]:
 
 
 def build_models() -> dict[str, object]:
-    """``dbt build``: seeds, models and their tests; raises if any test fails."""
+    """``dbt build``: seeds, models and their tests (unit tests as ``dbt_unit_tests``
+    says); raises if any test fails."""
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    summary = run_dbt(["build"], resolve_target(settings), settings)
+    summary = run_dbt(["build"], resolve_target(settings), settings, settings.dbt_build_env())
     return {"summary": str(summary), "counts": summary.counts}
 
 

@@ -42,7 +42,10 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    args: list[str], target: WarehouseTarget, settings: Settings | None = None
+    args: list[str],
+    target: WarehouseTarget,
+    settings: Settings | None = None,
+    env: dict[str, str] | None = None,
 ) -> DbtSummary:
     settings = settings or get_settings()
     project = settings.dbt_project_dir
@@ -52,6 +55,7 @@ def run_dbt(
         **target.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
+        **(env or {}),
     }
     cmd = [
         dbt_executable(), *args,

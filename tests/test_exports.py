@@ -203,7 +203,9 @@ def test_files_replace_old_ones_and_leave_no_temporary_files(tmp_path: Path) -> 
     (tmp_path / "majuqiao_2024-09.xlsx").write_text("old, half written")
     paths = exports.write_ranking_files(_ranking(), tmp_path)
     assert [p.name for p in paths] == [f"majuqiao_2024-09.{ext}" for ext in exports.FORMATS]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+    # beside them only the stamp of what they were written from (no temporary file)
+    stamp = ".majuqiao_2024-09.written.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stamp, *(p.name for p in paths)])
     openpyxl.load_workbook(paths[0])  # the old text file was replaced
     raw = paths[1].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM, for Excel
@@ -211,6 +213,30 @@ def test_files_replace_old_ones_and_leave_no_temporary_files(tmp_path: Path) -> 
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[:4] == ["排名", "乡镇街道", "区划代码", "平安指数"]
     assert rows[0]["乡镇街道"] == "于家务回族乡" and rows[0]["平安指数"] == "91.20"
+
+
+def test_the_same_ranking_is_not_written_twice_but_anything_else_is(tmp_path: Path) -> None:
+    """The monthly run writes a ranking as the export, then again for the draft: the
+    second time the files are kept. Other content, or a file changed since, is written."""
+    ranking = _ranking()
+    paths = exports.write_ranking_files(ranking, tmp_path)
+    inodes = {p.name: p.stat().st_ino for p in paths}  # a rewrite renames a new file in
+    assert exports.write_ranking_files(ranking, tmp_path) == paths
+    assert {p.name: p.stat().st_ino for p in paths} == inodes
+
+    paths[1].write_text("edited by hand", encoding="utf-8")
+    exports.write_ranking_files(ranking, tmp_path)
+    assert paths[1].read_bytes().startswith(b"\xef\xbb\xbf")  # the csv again
+    assert paths[0].stat().st_ino != inodes[paths[0].name]  # every file, rewritten
+
+    inodes = {p.name: p.stat().st_ino for p in paths}
+    first = ranking.units[0]
+    renamed = replace(first, row=replace(first.row, region_name="改名镇"))
+    changed = replace(ranking, units=(renamed, *ranking.units[1:]))
+    exports.write_ranking_files(changed, tmp_path)
+    assert all(p.stat().st_ino != inodes[p.name] for p in paths)
+    with open(paths[1], encoding="utf-8-sig", newline="") as handle:
+        assert next(csv.DictReader(handle))["乡镇街道"] == "改名镇"
 
 
 # --- from the warehouse -------------------------------------------------------------

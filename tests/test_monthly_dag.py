@@ -4,6 +4,7 @@ then the same months backfilled by a real scheduler (``airflow backfill create``
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -235,6 +236,12 @@ def test_months_rank_every_town_once_reruns_are_identical_and_a_backfill_equals_
         # ran the tests)
         run_dbt(["run", "--full-refresh"], warehouse, settings)
         assert mart_rows(warehouse) == fresh
+        # dbt's unit tests, which the monthly build leaves out (settings.dbt_unit_tests):
+        # every one of them, here
+        units = run_dbt(["test", "--select", "test_type:unit"], warehouse, settings)
+        manifest = settings.dbt_project_dir / "target" / warehouse.dbname / "manifest.json"
+        declared = len(json.loads(manifest.read_text())["unit_tests"])
+        assert declared > 30 and units.counts == {"pass": declared}, units
 
         # The same three months backfilled by a real deployment (api-server, scheduler,
         # dag-processor, triggerer; LocalExecutor; metadata in PostgreSQL) into a new

@@ -26,6 +26,7 @@ reader (or a mail job picking files up) never sees a half-written file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -736,13 +737,49 @@ def write_json(ranking: PublishedRanking, path: Path) -> Path:
 
 
 def write_ranking_files(ranking: PublishedRanking, directory: Path) -> list[Path]:
-    """``<scheme>_<YYYY-MM>.xlsx``, ``.csv`` and ``.json`` in ``directory``."""
+    """``<scheme>_<YYYY-MM>.xlsx``, ``.csv`` and ``.json`` in ``directory``.
+
+    The monthly run writes a ranking twice, once as the month's export and again as the
+    files its draft bulletin attaches (seconds of openpyxl for a province's deductions).
+    A hidden stamp ``.<stem>.written.json`` records the content the files were written
+    from and each file's SHA-256: when the content is the same and the files are still
+    those bytes, they are kept as they are; anything else (other data, a file edited or
+    removed, another version of this module) writes them again."""
     stem = f"{ranking.scheme_code}_{ranking.month}"
-    return [
-        write_xlsx(ranking, directory / f"{stem}.xlsx"),
-        write_csv(ranking.rows, directory / f"{stem}.csv"),  # atomic itself
-        write_json(ranking, directory / f"{stem}.json"),
-    ]
+    paths = [directory / f"{stem}.{kind}" for kind in ("xlsx", "csv", "json")]
+    stamp = directory / f".{stem}.written.json"
+    content = _content_digest(ranking)
+    if _stamped(stamp, content, paths):
+        return paths
+    write_xlsx(ranking, paths[0])
+    write_csv(ranking.rows, paths[1])  # atomic itself
+    write_json(ranking, paths[2])
+    files = {p.name: _file_digest(p) for p in paths}
+    atomic_write_text(stamp, json.dumps({"content": content, "files": files}) + "\n")
+    return paths
+
+
+def _content_digest(ranking: PublishedRanking) -> str:
+    """What the files are a function of: the ranking (frozen dataclasses, whose repr
+    lists every field in order) and the code that writes them."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(repr(ranking).encode())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stamped(stamp: Path, content: str, paths: list[Path]) -> bool:
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(recorded, dict) or recorded.get("content") != content:
+        return False
+    files = recorded.get("files") or {}
+    return all(p.is_file() and files.get(p.name) == _file_digest(p) for p in paths)
 
 
 def export_month(target: WarehouseTarget, month: Month, out_dir: Path) -> list[Path]:
