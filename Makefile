@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help venv demo bi bi-stop docs test test-bi test-fast airflow bench-load bench-province bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
+.PHONY: help venv demo bi bi-stop docs test test-bi test-fast airflow bench-load bench-province bench-dbt-modes bench-records bench-rank-intervals lint fmt warehouse-start warehouse-stop warehouse-status clean
 
 help:
 	@echo "make demo   - set up everything and run the monthly DAG for 2024-08 and 2024-09"
@@ -24,6 +24,7 @@ help:
 	@echo "make docs   - after make demo: the dbt docs site (lineage, exposures) in output/dbt-docs/"
 	@echo "make bench-records - after make demo: the records' share of a dbt rebuild"
 	@echo "make bench-rank-intervals - after make demo: rank intervals vs scoring the month"
+	@echo "make bench-dbt-modes [MODES='single watcher'] - dbt's modes under a real scheduler"
 	@echo "make bench-province [COUNTIES=5] [HISTORY=24] [MONTH=2024-08] [PROVINCE=330000]"
 	@echo "               - a province's month through the monthly DAG vs COPY + GROUP BY"
 
@@ -97,6 +98,11 @@ bench-rank-intervals: $(STAMP)
 bench-province: $(STAMP)
 	$(PY) benchmarks/bench_province.py --province $(PROVINCE) $(if $(MONTH),--month $(MONTH)) \
 		$(if $(COUNTIES),--counties $(COUNTIES)) $(if $(HISTORY),--history $(HISTORY))
+
+# one county month under a real scheduler per PINGAN_DBT_TASKS mode (single, watcher):
+# the dbt phase of each and its ratio to single's (figures: output/bench/dbt_modes.json)
+bench-dbt-modes: $(STAMP)
+	$(PY) benchmarks/bench_dbt_modes.py $(if $(MODES),--modes $(MODES))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pingan_transforms pingan_simulate dags tests benchmarks expectations sources

@@ -113,3 +113,37 @@ def test_the_province_scheme_is_majuqiao_scoped_to_the_province(zhejiang, tmp_pa
 def test_an_unknown_province_says_which_codes_exist() -> None:
     with pytest.raises(ConfigError, match="330000"):
         prov.province_divisions("330100")
+
+
+def test_dbt_modes_bench_reads_the_dbt_phase_from_task_instances() -> None:
+    """benchmarks/bench_dbt_modes.py: the dbt phase runs from the last input task's end to
+    the last dbt task's end (a watcher node task trailing the build counts), the build is
+    the one task that runs `dbt build`."""
+    import sys
+
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
+    from bench_dbt_modes import phases
+
+    def ti(task_id: str, start: str, end: str) -> dict:
+        day = "2026-12-08T01:"
+        start, end = f"{day}{start}+00:00", f"{day}{end}+00:00"
+        return {"task_id": task_id, "map_index": -1, "state": "success", "start": start,
+                "end": end, "tries": 1}  # fmt: skip
+
+    instances = [
+        ti("load_regions", "00:00", "00:02"),
+        ti("extract_police", "00:02", "00:10"),
+        ti("load_schemes", "00:02", "00:03"),
+        ti("dbt.dbt_producer_watcher", "00:11", "01:01"),
+        ti("dbt.stg_police__incidents.run", "00:12", "00:40"),
+        ti("dbt.region_index_monthly.run", "00:13", "01:05"),
+        ti("dbt.dbt_producer_watcher_done", "01:01", "01:02"),
+        ti("quality_gate", "01:06", "01:20"),
+        {**ti("sign_off", "01:20", "01:20"), "start": None, "end": None, "state": "deferred"},
+    ]
+    got = phases(instances)
+    assert got["dbt_phase_s"] == 55.0  # 00:10 -> 01:05
+    assert got["build_s"] == 50.0
+    assert got["month_s"] == 80.0
+    assert got["dbt_tasks"] == 4
+    assert got["dbt_tasks_ending_after_build"] == 2  # the mart's node task and the done task
