@@ -1,4 +1,4 @@
-{#- Every metric of every region for every month its source delivered, beside the
+{#- Every reported metric of every region for every month its source delivered, beside the
     previous month, the same month last year, the year to date (January to the
     month) and the same months last year. Numerators and denominators are summed
     over the year to date and the rate recomputed from them, never averaged.
@@ -20,7 +20,13 @@
     from January of the year before m, the earliest month their windows read. A
     month is replaced whole (delete+insert by month_start). Outside an incremental
     run (first build, --full-refresh), or over a table built before this model was
-    incremental (no built_at: the column is added), every month is built. -#}
+    incremental (no built_at: the column is added), every month is built.
+
+    Reported metrics are those the reports read: every rate (marts.rate_reports) and
+    the counts of incident_trend_metrics (marts.incident_trends). The catalogue's other
+    counts (90 metrics in all) were two thirds of this model's rows at a province's
+    scale and read by nothing; a source's delivered months are still decided from all
+    of its metrics. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -32,6 +38,21 @@ with
 catalogue as (
 
     select * from {{ ref('metric_catalogue') }}
+
+),
+
+trend_metrics as (
+
+    select * from {{ ref('incident_trend_metrics') }}
+
+),
+
+reported as (
+
+    select catalogue.metric_code
+    from catalogue
+    where catalogue.kind = 'rate'
+        or catalogue.metric_code in (select trend_metrics.metric_code from trend_metrics)
 
 ),
 
@@ -93,6 +114,8 @@ delivered as (
     inner join source_months
         on catalogue.source = source_months.source
         and metrics.month_start = source_months.month_start
+    inner join reported
+        on metrics.metric_code = reported.metric_code
     where metrics.month_start >= (select read_from from rebuilt)
 
 ),
