@@ -197,7 +197,7 @@ def dbt_task_group(settings: Settings, group_id: str = "dbt", **kwargs: Any) -> 
         operator_args={
             "vars": dbt_vars(settings),
             "install_deps": False,
-            "env": _dbt_env(settings),
+            "dbt_cmd_flags": _build_flags(settings),
         },
         **kwargs,
     )
@@ -259,7 +259,8 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
         operator_args={
             "vars": dbt_vars(settings),
             "install_deps": False,
-            "env": _dbt_env(settings),
+            # the node tasks' retries run `dbt run`/`seed`/`test`: no build flags there
+            "dbt_cmd_flags": list(NO_LOG_FILE),
         },
         **kwargs,
     )
@@ -291,6 +292,7 @@ def _watcher_group(settings: Settings, group_id: str, **kwargs: Any) -> Any:
         elif isinstance(task, DbtProducerWatcherOperator):
             task.__class__ = _lean_producer_class()
             task.own_task_tests = own_task_tests
+            task.dbt_cmd_flags = _build_flags(settings)
     return group
 
 
@@ -495,13 +497,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _dbt_env(settings: Settings) -> dict[str, str]:
-    """The dbt tasks' environment: the pipeline's build settings (unit tests left out),
-    and no debug log file. Cosmos runs dbt in a temporary copy of the project that is
-    removed when the task ends, log file and all, while dbt formats every event of a
-    build for that file (about a quarter of its own CPU at province scale); what dbt
-    prints goes to the task's log as before."""
-    return {**settings.dbt_build_env(), "DBT_LOG_LEVEL_FILE": "none"}
+# dbt writes no debug log file in the dbt tasks. Cosmos runs dbt in a temporary copy of
+# the project that is removed when the task ends, log file and all, while dbt formats
+# every event of a build for that file (about a quarter of its own CPU at province
+# scale); what dbt prints goes to the task's log as before. A flag, valid for every dbt
+# command a task runs (`build`, a watcher node's retry `run`/`seed`/`test`).
+NO_LOG_FILE = ("--log-level-file", "none")
+
+
+def _build_flags(settings: Settings) -> list[str]:
+    """Flags of a task that runs `dbt build` (unit tests as settings.dbt_build_flags)."""
+    return [*settings.dbt_build_flags(), *NO_LOG_FILE]
 
 
 def _single_build_group(settings: Settings, group_id: str) -> Any:
@@ -518,7 +524,7 @@ def _single_build_group(settings: Settings, group_id: str) -> Any:
             invocation_mode=InvocationMode.DBT_RUNNER,
             vars=dbt_vars(settings),
             install_deps=False,
-            env=_dbt_env(settings),
+            dbt_cmd_flags=_build_flags(settings),
             cache_dir=_partial_parse_cache(group_id),
         )
     return group

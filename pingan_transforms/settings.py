@@ -296,13 +296,13 @@ class Settings(BaseSettings):
         day = self.schedule_until
         return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(self.timezone))
 
-    def dbt_build_env(self) -> dict[str, str]:
-        """Environment of the pipeline's dbt calls (the DAG's dbt tasks,
-        tasks.build_models): unit tests left out of `dbt build` unless ``dbt_unit_tests``.
-        An environment variable, not a flag: `dbt run` and `dbt seed` (a watcher node
-        task's retry) have no such option and would refuse the flag; they ignore the
-        variable."""
-        return {} if self.dbt_unit_tests else {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+    def dbt_build_flags(self) -> list[str]:
+        """Flags of the pipeline's `dbt build` (the DAG's build, tasks.build_models): unit
+        tests left out unless ``dbt_unit_tests``. Flags, not dbt's environment variable:
+        Cosmos copies a task's environment into the process's for good (its OpenLineage
+        step), and a later dbt call of the same process (a test's `dbt test --select
+        test_type:unit` after dag.test()) would inherit the choice."""
+        return [] if self.dbt_unit_tests else ["--exclude-resource-type", "unit_test"]
 
     def dbt_vars(self) -> dict[str, object]:
         """The vars every dbt call gets (run_dbt, the Cosmos tasks, ``dbt parse``)."""

@@ -167,7 +167,7 @@ def build_models() -> dict[str, object]:
     from pingan_transforms.transform import run_dbt
 
     settings = get_settings()
-    summary = run_dbt(["build"], resolve_target(settings), settings, settings.dbt_build_env())
+    summary = run_dbt(["build", *settings.dbt_build_flags()], resolve_target(settings), settings)
     return {"summary": str(summary), "counts": summary.counts}
 
 

@@ -42,10 +42,7 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    args: list[str],
-    target: WarehouseTarget,
-    settings: Settings | None = None,
-    env: dict[str, str] | None = None,
+    args: list[str], target: WarehouseTarget, settings: Settings | None = None
 ) -> DbtSummary:
     settings = settings or get_settings()
     project = settings.dbt_project_dir
@@ -55,7 +52,6 @@ def run_dbt(
         **target.dbt_env(),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
-        **(env or {}),
     }
     cmd = [
         dbt_executable(), *args,

@@ -104,11 +104,27 @@ def test_every_dbt_node_is_a_task(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(dbt) >= len(built) + len(multi) // 2, (len(dbt), len(built), len(multi))
     transform = bag.dags["pingan_transform"]
     assert transform.get_task("summarise_marts").outlets
+    # every `dbt build` leaves the unit tests out (test_monthly_dag runs them): per_node's
+    # tasks, watcher's one build; a watcher node task's retry (`dbt run`/`seed`/`test`,
+    # which have no such flag) gets no build flag
+    no_units = ["--exclude-resource-type", "unit_test"]
+    monthly = bag.dags["pingan_monthly"]
+    per_node = [monthly.get_task(t) for t in _dbt_tasks(monthly)]
+    assert per_node and all(t.dbt_cmd_flags[:2] == no_units for t in per_node)
+    monkeypatch.setenv("PINGAN_DBT_TASKS", "watcher")
+    watcher = _bag().dags["pingan_monthly"]
+    assert watcher.get_task("dbt.dbt_producer_watcher").dbt_cmd_flags[:2] == no_units
+    node = next(t for t in _dbt_tasks(watcher) if t.endswith(".run"))
+    assert watcher.get_task(node).dbt_cmd_flags == ["--log-level-file", "none"]
     # PINGAN_DBT_TASKS=single: one `dbt build` task in the same place
     monkeypatch.setenv("PINGAN_DBT_TASKS", "single")
     single = _bag().dags["pingan_monthly"]
     assert _dbt_tasks(single) == {"dbt.build"}
     assert single.get_task("quality_gate").upstream_task_ids == {"dbt.build"}
+    assert single.get_task("dbt.build").dbt_cmd_flags[:2] == no_units
+    monkeypatch.setenv("PINGAN_DBT_UNIT_TESTS", "true")  # the unit tests in the build too
+    flags = _bag().dags["pingan_monthly"].get_task("dbt.build").dbt_cmd_flags
+    assert "unit_test" not in flags and "--log-level-file" in flags
     # rebuilt when the three daily sources have landed, or any drop / the region master
     uris = str(transform.timetable.asset_condition)
     for source in ("police", "governance", "traffic", "fire", "survey", "regions"):
