@@ -761,8 +761,12 @@ def write_ranking_files(ranking: PublishedRanking, directory: Path) -> list[Path
 
 def _content_digest(ranking: PublishedRanking) -> str:
     """What the files are a function of: the ranking (frozen dataclasses, whose repr
-    lists every field in order) and the code that writes them."""
+    lists every field in order) and the code that writes them (this module, and
+    ranking.py's csv writer)."""
+    from pingan_transforms.publish import ranking as csv_module
+
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(Path(csv_module.__file__).read_bytes())
     digest.update(repr(ranking).encode())
     return digest.hexdigest()
 
